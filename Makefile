@@ -1,0 +1,37 @@
+# govnews — two commands a newcomer needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+DEMO_PORT ?= 8765
+DB     ?= data/archive.db
+
+.PHONY: install demo test test-fast check bench clean
+
+$(BIN)/govnews: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -U pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(BIN)/govnews
+
+install: $(BIN)/govnews
+
+## Serve the bundled demo government site on 127.0.0.1, crawl it into data/archive.db, summarise.
+demo: install
+	DEMO_PORT=$(DEMO_PORT) DB=$(DB) bash scripts/demo.sh
+
+## Run the whole test suite (SQLite always; PostgreSQL/Redis when reachable, required under CI=true).
+test: install
+	$(BIN)/python -m pytest
+
+test-fast: install
+	$(BIN)/python -m pytest -x -q -m 'not soak and not corpus'
+
+## Models and migrations must not drift.
+check: install
+	bash scripts/alembic_check.sh
+
+bench: install
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf data/archive.db .pytest_cache build *.egg-info

@@ -1,0 +1,1 @@
+"""govnews Scrapy project: spiders, link discovery, middlewares, pipelines and pure extraction."""
