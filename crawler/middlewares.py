@@ -1,0 +1,172 @@
+"""Small Scrapy middlewares, each switched and tuned by settings.
+
+* :class:`HostGuardMiddleware` (downloader): refuses requests to private, loopback and link-local
+  addresses unless the site profile allows that host (``allow_private_hosts``).
+* :class:`ConditionalGetMiddleware` (downloader): ETag / Last-Modified for list pages and feeds.
+* :class:`IncrementalMiddleware` (spider): drops article requests already archived, in one batch
+  query per list page, and stops paging when a list page brings no unknown article.
+"""
+from __future__ import annotations
+
+import ipaddress
+import logging
+import socket
+from typing import Any, AsyncIterator, Callable, Iterable
+
+from scrapy import Request, signals
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+
+from crawler.services import get_archive
+from crawler.spiders.gov_news import KIND, PAGING
+
+logger = logging.getLogger(__name__)
+
+CONDITIONAL_KINDS = ("list", "feed", "sitemap")
+
+
+def _resolve(host: str) -> list[str]:
+    return sorted({info[4][0] for info in socket.getaddrinfo(host, None)})
+
+
+def is_private_address(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    return (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast
+            or ip.is_unspecified)
+
+
+class HostGuardMiddleware:
+    """Never connect to private/loopback/link-local addresses unless the profile names the host.
+
+    Runs for every request, so redirects (which come back as new requests) are checked too.
+    ``resolver`` is injectable so tests assert the refusal without any connection being made.
+    """
+
+    def __init__(self, crawler, resolver: Callable[[str], list[str]] = _resolve):
+        self.crawler = crawler
+        self.resolver = resolver
+        self._cache: dict[str, bool] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if not crawler.settings.getbool("GOVNEWS_HOST_GUARD_ENABLED", True):
+            raise NotConfigured
+        return cls(crawler)
+
+    def allowed_private(self) -> set[str]:
+        spider = self.crawler.spider
+        profile = getattr(spider, "profile", None)
+        extra = self.crawler.settings.getlist("GOVNEWS_ALLOW_PRIVATE_HOSTS")
+        return {h.lower() for h in (getattr(profile, "allow_private_hosts", []) or []) + extra}
+
+    def process_request(self, request: Request):
+        host = (request.url.split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1])
+        host = host.rsplit(":", 1)[0] if not host.startswith("[") else host[1:host.index("]")]
+        host = host.lower()
+        if host in self.allowed_private():
+            return None
+        if host not in self._cache:
+            try:
+                addresses = [host] if _is_ip(host) else self.resolver(host)
+            except (OSError, UnicodeError):
+                addresses = []  # resolution failures surface later as DNS errors
+            self._cache[host] = any(is_private_address(a) for a in addresses)
+        if self._cache[host]:
+            self.crawler.stats.inc_value("govnews/refused/private_address")
+            raise IgnoreRequest(f"refused private/loopback address for host {host!r} ({request.url})")
+        return None
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return False
+
+
+class ConditionalGetMiddleware:
+    """Send ``If-None-Match`` / ``If-Modified-Since`` for list pages and feeds.
+
+    New validators are written only when the crawl finishes normally, so a crawl that dies
+    half-way never makes the next crawl believe a list page was fully read.
+    """
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.archive = get_archive(crawler)
+        self._new: dict[str, tuple[str | None, str | None]] = {}
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if not crawler.settings.getbool("GOVNEWS_CONDITIONAL_GET", True):
+            raise NotConfigured
+        return cls(crawler)
+
+    def process_request(self, request: Request):
+        if request.meta.get(KIND) not in CONDITIONAL_KINDS or b"If-None-Match" in request.headers:
+            return None
+        if getattr(self.crawler.spider, "full_walk", False):
+            return None
+        etag, modified = self.archive.get_validators(request.url)
+        if etag:
+            request.headers[b"If-None-Match"] = etag
+        if modified:
+            request.headers[b"If-Modified-Since"] = modified
+        return None
+
+    def process_response(self, request: Request, response):
+        if request.meta.get(KIND) in CONDITIONAL_KINDS and response.status == 200:
+            etag = response.headers.get(b"ETag")
+            modified = response.headers.get(b"Last-Modified")
+            if etag or modified:
+                self._new[request.url] = (etag and etag.decode("latin-1"), modified and modified.decode("latin-1"))
+        elif response.status == 304:
+            self.crawler.stats.inc_value("govnews/not_modified")
+        return response
+
+    def spider_closed(self, spider, reason):
+        if reason != "finished" or not self._new:
+            return
+        for url, (etag, modified) in self._new.items():
+            self.archive.set_validators(url, etag, modified)
+
+
+class IncrementalMiddleware:
+    """Skip archived articles before requesting them; stop paging when nothing is new."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.archive = get_archive(crawler)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if not crawler.settings.getbool("GOVNEWS_INCREMENTAL", True):
+            raise NotConfigured
+        return cls(crawler)
+
+    def _filter(self, response, outputs: list[Any]) -> Iterable[Any]:
+        stats = self.crawler.stats
+        articles = [o for o in outputs if isinstance(o, Request) and o.meta.get(KIND) == "article"]
+        known = self.archive.known_urls([r.url for r in articles]) if articles else set()
+        spider = self.crawler.spider
+        stop_paging = (bool(articles) and len(known) == len(articles)
+                       and not getattr(spider, "full_walk", False))
+        for o in outputs:
+            if isinstance(o, Request):
+                if o.meta.get(KIND) == "article" and o.url in known:
+                    stats.inc_value("govnews/skipped_known")
+                    continue
+                if stop_paging and o.meta.get(PAGING):
+                    stats.inc_value("govnews/paging_stopped")
+                    logger.info("no new articles on %s: not following %s", response.url, o.url)
+                    continue
+            yield o
+
+    def process_spider_output(self, response, result):
+        yield from self._filter(response, list(result))
+
+    async def process_spider_output_async(self, response, result: AsyncIterator[Any]):
+        outputs = [o async for o in result]
+        for o in self._filter(response, outputs):
+            yield o

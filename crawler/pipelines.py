@@ -1,0 +1,86 @@
+"""Item pipelines: extraction (pure functions) then storage.
+
+Items are plain dicts made by the spider (``kind``: article | list | feed | sitemap | failed).
+Nothing fetched is dropped silently: every item becomes a ``pages`` row with an outcome, and
+articles additionally an article / revision / sighting.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from scrapy.exceptions import NotConfigured
+
+from crawler.services import get_archive
+
+logger = logging.getLogger(__name__)
+
+
+class ExtractPipeline:
+    """Runs :func:`crawler.extract.extract` on article pages and classifies what came back."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        if item.get("kind") != "article":
+            item.setdefault("outcome", "failed" if item.get("kind") == "failed" else item.get("kind"))
+            return item
+        from crawler.extract import extract
+        from crawler.extract.classify import classify_page
+
+        content_type = item["headers"].get("Content-Type")
+        try:
+            outcome, reason = classify_page(item["body"], item["url"], item["status"], content_type)
+            item["outcome"], item["reason"] = outcome, reason
+            if outcome == "article":
+                hints = dict(item.get("hints") or {})
+                encoding = hints.pop("encoding", None) or item.get("charset")
+                item["article"] = extract(item["body"], item["url"], encoding=encoding, hints=hints)
+                if not (item["article"].body or "").strip():
+                    item["outcome"], item["reason"] = "failed", "empty_body"
+        except Exception as exc:  # extraction bugs must not lose the page: record it as failed
+            logger.exception("extraction failed for %s", item["url"])
+            item["outcome"], item["reason"] = "failed", f"extract_error: {type(exc).__name__}: {exc}"[:500]
+        self.crawler.stats.inc_value(f"govnews/outcome/{item['outcome']}")
+        return item
+
+
+class StorePipeline:
+    """Writes every page and every article to the archive (``storage.archive.Archive``)."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.archive = get_archive(crawler)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if not crawler.settings.getbool("GOVNEWS_STORE_ENABLED", True):
+            raise NotConfigured
+        return cls(crawler)
+
+    def open_spider(self, spider=None):
+        spider = spider or self.crawler.spider
+        profile = spider.profile
+        self.archive.ensure_site(profile.name, profile.title, profile.allowed_domains)
+
+    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        stats = self.crawler.stats
+        page_id = self.archive.record_page(
+            item["site"], item["url"], status=item.get("status"), headers=item.get("headers") or {},
+            body=item.get("body") or b"", outcome=item.get("outcome") or item["kind"],
+            reason=item.get("reason"), fetched_at=item.get("fetched_at"),
+        )
+        stats.inc_value("govnews/bytes", len(item.get("body") or b""))
+        article = item.get("article")
+        if item.get("outcome") == "article" and article is not None:
+            result = self.archive.store_article(item["site"], item["url"], article, page_id=page_id,
+                                               status=item.get("status") or 200)
+            stats.inc_value(f"govnews/articles/{result.outcome}")
+            item["store_outcome"] = result.outcome
+            item["article_id"] = result.article_id
+        return item

@@ -1,0 +1,48 @@
+"""Scrapy settings for govnews. Everything here can be overridden with ``-s NAME=VALUE``.
+
+Polite by default: robots.txt obeyed, one second between requests to a site, AutoThrottle on.
+"""
+import os
+
+BOT_NAME = "govnews"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+USER_AGENT = "govnews/0.1 (archiver of public government news; +https://pypi.org/project/govnews/)"
+ROBOTSTXT_OBEY = True
+DOWNLOAD_DELAY = 1.0
+RANDOMIZE_DOWNLOAD_DELAY = True
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 20 * 1024 * 1024        # a government page is never 20 MB; refuse bigger bodies
+DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+REDIRECT_MAX_TIMES = 5
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+DEPTH_LIMIT = 0                            # depth is bounded by crawler.discovery.traps.CrawlBudget
+URLLENGTH_LIMIT = 1024
+LOG_LEVEL = os.environ.get("GOVNEWS_LOG_LEVEL", "INFO")
+FEED_EXPORT_ENCODING = "utf-8"
+
+GOVNEWS_DB_URL = os.environ.get("GOVNEWS_DB_URL")
+
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.HostGuardMiddleware": 90,
+    "crawler.middlewares.ConditionalGetMiddleware": 560,
+}
+SPIDER_MIDDLEWARES = {
+    "crawler.middlewares.IncrementalMiddleware": 950,
+}
+ITEM_PIPELINES = {
+    "crawler.pipelines.ExtractPipeline": 300,
+    "crawler.pipelines.StorePipeline": 400,
+}
+EXTENSIONS = {
+    "crawler.extensions.CrawlRunExtension": 500,
+}

@@ -1,0 +1,266 @@
+"""The one generic spider: ``scrapy crawl gov_news -a site=NAME_OR_PATH``.
+
+It reads a site profile (``sites/NAME.toml``), walks the profile's list pages newest first, follows
+pagination (plain links, TRS ``createPageHTML``, Hanweb datastore/dataproxy), feeds and sitemaps,
+and yields one item per fetched page. Extraction and storage happen in the item pipelines; which
+articles are already archived is decided by :class:`crawler.middlewares.IncrementalMiddleware`.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Any, Iterator
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from crawler.discovery import feeds, links as L
+from crawler.discovery.traps import CrawlBudget
+from crawler.profiles import load_profile
+from govnews.urls import canonical_url
+
+# request.meta keys used across the spider and the middlewares
+KIND = "govnews_kind"            # list | article | feed | sitemap
+DEPTH = "govnews_depth"          # list levels below a start URL (pagination does not count)
+PAGING = "govnews_paging"        # True for a request reached by pagination
+PAGE_NO = "govnews_page_no"      # how many pagination steps from the first list page
+START = "govnews_start"          # a profile start URL
+PENDING = "govnews_pending"      # further pagination URLs to request one after another
+LINK_TEXT = "govnews_link_text"
+SOURCE_LIST = "govnews_list_url"
+
+NOT_MODIFIED = 304
+ARTICLE_PRIORITY = 10            # fetch articles before moving on to the next list page
+TRUE_WORDS = ("1", "true", "yes", "on")
+CHARSET_RE = re.compile(r"charset=([\w\-]+)", re.I)
+
+
+def _truthy(value: Any) -> bool:
+    return str(value).strip().lower() in TRUE_WORDS
+
+
+def header_charset(response: Response) -> str | None:
+    ctype = response.headers.get(b"Content-Type", b"").decode("latin-1")
+    m = CHARSET_RE.search(ctype)
+    return m.group(1) if m else None
+
+
+def decode_body(response: Response) -> str:
+    """Decoded HTML of a list page (same decoder as extraction; it copes with wrong charsets)."""
+    from crawler.extract.decode import decode_html
+    text, _ = decode_html(response.body, header_charset(response))
+    return text
+
+
+class GovNewsSpider(scrapy.Spider):
+    name = "gov_news"
+
+    def __init__(self, site: str | None = None, sites_dir: str | None = None,
+                 full_walk: str | None = None, max_pages: str | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        if not site:
+            raise ValueError("usage: scrapy crawl gov_news -a site=NAME_OR_PATH (a profile under sites/ "
+                             "or a path to a .toml profile)")
+        self.profile = load_profile(site, sites_dir)
+        self.site = self.profile.name
+        self.allowed_domains = list(self.profile.allowed_domains)
+        self.start_urls = list(self.profile.start_urls)
+        hints = self.profile.hints
+        if hints.download_delay is not None:
+            self.download_delay = float(hints.download_delay)
+        self.full_walk = self.profile.full_walk or _truthy(full_walk)
+        self.article_re = re.compile(hints.article_url_regex) if hints.article_url_regex else None
+        self.list_re = re.compile(hints.list_url_regex) if hints.list_url_regex else None
+        self.deny_re = re.compile(hints.deny_url_regex) if hints.deny_url_regex else None
+        budget_pages = int(max_pages) if max_pages else hints.max_pages
+        self.budget = CrawlBudget(
+            **{k: v for k, v in (("max_pages", budget_pages), ("max_depth", hints.max_depth),
+                                 ("max_query_variants", hints.max_query_variants)) if v is not None}
+        )
+
+    # --- requests ---------------------------------------------------------------------------------
+    def make_request(self, url: str, kind: str, *, depth: int = 0, page_no: int = 0,
+                     paging: bool = False, **meta: Any) -> scrapy.Request | None:
+        url = canonical_url(url)
+        if not self.budget.admit(url, depth=depth, pagination=page_no):
+            return None
+        callback = {"article": self.parse_article, "feed": self.parse_feed,
+                    "sitemap": self.parse_sitemap}.get(kind, self.parse_list)
+        meta.update({KIND: kind, DEPTH: depth, PAGE_NO: page_no, PAGING: paging})
+        if kind != "article":
+            meta["handle_httpstatus_list"] = [NOT_MODIFIED]
+        return scrapy.Request(url, callback=callback, errback=self.on_error, meta=meta,
+                              priority=ARTICLE_PRIORITY if kind == "article" else -page_no)
+
+    async def start(self):
+        for url in self.start_urls:
+            if req := self.make_request(url, "list", **{START: True}):
+                yield req
+        for url in self.profile.feeds:
+            if req := self.make_request(url, "feed", **{START: True}):
+                yield req
+        for url in self.profile.sitemaps:
+            if req := self.make_request(url, "sitemap", **{START: True}):
+                yield req
+
+    # --- callbacks ---------------------------------------------------------------------------------
+    def page_item(self, response: Response, kind: str, **extra: Any) -> dict[str, Any]:
+        return {
+            "kind": kind,
+            "site": self.site,
+            "url": response.url,
+            "request_url": response.request.url if response.request else response.url,
+            "status": response.status,
+            "headers": {k.decode("latin-1"): b", ".join(v).decode("latin-1")
+                        for k, v in response.headers.items()},
+            "body": response.body,
+            "charset": header_charset(response),
+            "fetched_at": datetime.now(timezone.utc),
+            **extra,
+        }
+
+    def parse_list(self, response: Response) -> Iterator[Any]:
+        meta = response.meta
+        if response.status == NOT_MODIFIED:
+            self.crawler.stats.inc_value("govnews/list_not_modified")
+            return
+        text = decode_body(response)
+        tree = L.parse_html(text)
+        base = response.url
+        yield self.page_item(response, "list")
+        depth, page_no = meta.get(DEPTH, 0), meta.get(PAGE_NO, 0)
+
+        found = L.extract_links(text, base, tree)
+        hanweb_articles, proxies = L.hanweb_datastore(text, base)
+        found.extend(hanweb_articles)
+
+        seen: set[str] = set()
+        for link in found:
+            kind = link.kind
+            if self.article_re or self.list_re or self.deny_re:
+                kind = L.classify_url(link.url, link.text, article_re=self.article_re,
+                                      list_re=self.list_re, deny_re=self.deny_re)
+                if kind == "other" and link.kind == "article":
+                    kind = "article"
+            if kind == "article" and link.url not in seen:
+                seen.add(link.url)
+                if req := self.make_request(link.url, "article", **{LINK_TEXT: link.text, SOURCE_LIST: base}):
+                    yield req
+
+        # pagination, one page after another so that incremental crawls can stop early
+        pending = list(meta.get(PENDING, []))
+        paging = L.create_page_html(text, base)
+        if paging and paging.next_url:
+            pending = [paging.next_url]
+        if proxies and not pending:
+            pending = proxies
+        for nxt in L.next_page_links(found):
+            if nxt.kind in ("list", "other") and nxt.url not in pending:
+                pending.append(nxt.url)
+        if pending:
+            head, rest = pending[0], pending[1:]
+            if req := self.make_request(head, "list", depth=depth, page_no=page_no + 1, paging=True,
+                                        **{PENDING: rest}):
+                yield req
+
+        # further columns below a start page (section menus on a home page)
+        if meta.get(START) or not meta.get(PAGING):
+            for link in found:
+                if link.kind == "list" and link.url not in pending and self._same_site(link.url):
+                    if req := self.make_request(link.url, "list", depth=depth + 1):
+                        yield req
+        for feed in L.feed_links(tree, base):
+            if req := self.make_request(feed, "feed", depth=depth + 1):
+                yield req
+
+    def parse_article(self, response: Response) -> Iterator[Any]:
+        yield self.page_item(response, "article",
+                             link_text=response.meta.get(LINK_TEXT), list_url=response.meta.get(SOURCE_LIST),
+                             hints=self._extract_hints())
+
+    def parse_feed(self, response: Response) -> Iterator[Any]:
+        if response.status == NOT_MODIFIED:
+            self.crawler.stats.inc_value("govnews/feed_not_modified")
+            return
+        yield self.page_item(response, "feed")
+        for link in feeds.parse_feed(response.body, response.url):
+            if self._same_site(link.url):
+                if req := self.make_request(link.url, "article", **{LINK_TEXT: link.text, SOURCE_LIST: response.url}):
+                    yield req
+
+    def parse_sitemap(self, response: Response) -> Iterator[Any]:
+        if response.status == NOT_MODIFIED:
+            return
+        yield self.page_item(response, "sitemap")
+        for url in feeds.parse_sitemap(response.body, response.url):
+            if not self._same_site(url):
+                continue
+            kind = L.classify_url(url, "", article_re=self.article_re, list_re=self.list_re, deny_re=self.deny_re)
+            if url.endswith(".xml"):
+                kind = "sitemap"
+            if kind in ("article", "sitemap"):
+                if req := self.make_request(url, kind):
+                    yield req
+
+    def on_error(self, failure: Failure) -> Iterator[dict[str, Any]]:
+        """Every request that ends in an error becomes a ``failed`` record with its reason."""
+        request = failure.request
+        response = getattr(failure.value, "response", None)
+        reason = failure_reason(failure)
+        self.crawler.stats.inc_value(f"govnews/failed/{reason}")
+        yield {
+            "kind": "failed",
+            "site": self.site,
+            "url": request.url,
+            "request_url": request.url,
+            "status": response.status if response is not None else None,
+            "headers": {},
+            "body": response.body if response is not None else b"",
+            "charset": None,
+            "fetched_at": datetime.now(timezone.utc),
+            "reason": reason,
+            "request_kind": request.meta.get(KIND),
+        }
+
+    # --- helpers -------------------------------------------------------------------------------------
+    def _same_site(self, url: str) -> bool:
+        host = (urlsplit(url).hostname or "").lower()
+        return any(host == d or host.endswith("." + d) for d in self.allowed_domains)
+
+    def _extract_hints(self) -> dict[str, Any]:
+        h = self.profile.hints
+        return {k: v for k, v in (("body_selector", h.body_selector), ("title_selector", h.title_selector),
+                                  ("encoding", h.encoding)) if v}
+
+    def closed(self, reason: str) -> None:
+        for why, count in self.budget.refused.items():
+            self.crawler.stats.set_value(f"govnews/refused/{why}", count)
+
+
+def failure_reason(failure: Failure) -> str:
+    """A short machine-readable reason for a failed request (``http_404``, ``timeout``, ...)."""
+    from scrapy.spidermiddlewares.httperror import HttpError
+    from twisted.internet import error as tx
+
+    value = failure.value
+    if isinstance(value, HttpError):
+        return f"http_{value.response.status}"
+    table = (
+        ((tx.TimeoutError, tx.TCPTimedOutError), "timeout"),
+        ((tx.DNSLookupError,), "dns"),
+        ((tx.ConnectionRefusedError,), "connection_refused"),
+        ((tx.ConnectionLost, tx.ConnectionDone), "connection_lost"),
+    )
+    for types, name in table:
+        if isinstance(value, types):
+            return name
+    name = type(value).__name__
+    if "ResponseNeverReceived" in name or "ConnectionLost" in name:
+        return "connection_lost"
+    if "Timeout" in name:
+        return "timeout"
+    if "MaxSize" in name or "size" in str(value).lower() and "max" in str(value).lower():
+        return "too_large"
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()

@@ -1,0 +1,117 @@
+"""Middlewares tested with Scrapy's own test crawler and stub archives/resolvers (no network)."""
+import pytest
+from scrapy import Request
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import HtmlResponse
+from scrapy.utils.test import get_crawler
+
+from crawler.middlewares import ConditionalGetMiddleware, HostGuardMiddleware, IncrementalMiddleware
+from crawler.spiders.gov_news import KIND, PAGING
+
+
+class StubProfile:
+    allow_private_hosts = ["127.0.0.1"]
+
+
+class StubSpider:
+    profile = StubProfile()
+    full_walk = False
+
+
+class StubArchive:
+    def __init__(self, known=(), validators=None):
+        self.known = set(known)
+        self.validators = validators or {}
+        self.saved = {}
+        self.queries = 0
+
+    def known_urls(self, urls):
+        self.queries += 1
+        return {u for u in urls if u in self.known}
+
+    def get_validators(self, url):
+        return self.validators.get(url, (None, None))
+
+    def set_validators(self, url, etag, modified):
+        self.saved[url] = (etag, modified)
+
+
+def make_crawler(archive=None, **settings):
+    crawler = get_crawler(settings_dict=settings)
+    crawler.spider = StubSpider()
+    if archive is not None:
+        crawler._govnews_archive = archive
+    return crawler
+
+
+def test_host_guard_refuses_private_addresses_before_connecting():
+    calls = []
+
+    def resolver(host):
+        calls.append(host)
+        return {"intranet.gov.cn": ["10.1.2.3"], "evil.cn": ["169.254.169.254"], "www.gov.cn": ["180.101.49.11"]}[host]
+
+    mw = HostGuardMiddleware(make_crawler(), resolver=resolver)
+    with pytest.raises(IgnoreRequest, match="private"):
+        mw.process_request(Request("http://intranet.gov.cn/a.html"))
+    with pytest.raises(IgnoreRequest):
+        mw.process_request(Request("http://evil.cn/latest/meta-data/"))
+    with pytest.raises(IgnoreRequest):
+        mw.process_request(Request("http://[::1]:8080/"))
+    with pytest.raises(IgnoreRequest):
+        mw.process_request(Request("http://192.168.1.1/"))
+    assert mw.process_request(Request("http://www.gov.cn/a.html")) is None
+    assert mw.process_request(Request("http://127.0.0.1:8765/a.html")) is None   # the profile allows it
+    assert calls == ["intranet.gov.cn", "evil.cn", "www.gov.cn"]                 # IP literals not resolved
+    mw.process_request(Request("http://www.gov.cn/b.html"))
+    assert calls.count("www.gov.cn") == 1                                         # cached
+
+
+def test_incremental_skips_known_articles_in_one_query():
+    archive = StubArchive(known={"http://a.cn/t20240101_1.html"})
+    mw = IncrementalMiddleware(make_crawler(archive))
+    response = HtmlResponse("http://a.cn/index.html", body=b"", request=Request("http://a.cn/index.html"))
+    out = [Request("http://a.cn/t20240101_1.html", meta={KIND: "article"}),
+           Request("http://a.cn/t20240101_2.html", meta={KIND: "article"}),
+           Request("http://a.cn/index_1.html", meta={KIND: "list", PAGING: True}),
+           {"kind": "list"}]
+    kept = list(mw.process_spider_output(response, iter(out)))
+    assert [getattr(o, "url", o) for o in kept] == ["http://a.cn/t20240101_2.html", "http://a.cn/index_1.html",
+                                                    {"kind": "list"}]
+    assert archive.queries == 1
+
+
+def test_incremental_stops_paging_when_nothing_is_new():
+    archive = StubArchive(known={"http://a.cn/t20240101_1.html"})
+    mw = IncrementalMiddleware(make_crawler(archive))
+    response = HtmlResponse("http://a.cn/index.html", body=b"", request=Request("http://a.cn/index.html"))
+    out = [Request("http://a.cn/t20240101_1.html", meta={KIND: "article"}),
+           Request("http://a.cn/index_1.html", meta={KIND: "list", PAGING: True}),
+           Request("http://a.cn/other-column/index.html", meta={KIND: "list"})]
+    kept = [o.url for o in mw.process_spider_output(response, iter(out))]
+    assert kept == ["http://a.cn/other-column/index.html"]
+    StubSpider.full_walk = True
+    try:
+        kept = [o.url for o in mw.process_spider_output(response, iter(out))]
+        assert "http://a.cn/index_1.html" in kept
+    finally:
+        StubSpider.full_walk = False
+
+
+def test_conditional_get_sends_validators_and_saves_new_ones_only_on_clean_finish():
+    url = "http://a.cn/index.html"
+    archive = StubArchive(validators={url: ('"v1"', "Mon, 01 Jan 2024 00:00:00 GMT")})
+    mw = ConditionalGetMiddleware(make_crawler(archive))
+    req = Request(url, meta={KIND: "list"})
+    mw.process_request(req)
+    assert req.headers[b"If-None-Match"] == b'"v1"'
+    assert req.headers[b"If-Modified-Since"].startswith(b"Mon")
+    art = Request("http://a.cn/t20240101_1.html", meta={KIND: "article"})
+    mw.process_request(art)
+    assert b"If-None-Match" not in art.headers
+    resp = HtmlResponse(url, body=b"x", headers={"ETag": '"v2"'}, request=req)
+    mw.process_response(req, resp)
+    mw.spider_closed(None, "shutdown")
+    assert archive.saved == {}
+    mw.spider_closed(None, "finished")
+    assert archive.saved == {url: ('"v2"', None)}
