@@ -1,0 +1,439 @@
+"""The archive API used by the Scrapy pipeline (see docs/CONTRACTS.md and docs/STORAGE.md).
+
+Deduplication order in :meth:`Archive.store_article`, all inside one write transaction:
+
+1. canonical URL already has a sighting -> ``seen`` (same text) or ``revision`` (the page changed);
+2. the content hash (normalised text) matches an article or a revision -> ``duplicate``: one more
+   sighting, no new article;
+3. MinHash LSH bands (table ``minhash_bands``, one indexed query) give candidates; each is verified
+   on the full texts (:func:`storage.dedup.verify`) -> ``revision``;
+4. otherwise -> ``new`` article, its bands and its first sighting.
+
+Concurrency: the unique constraints on ``articles.content_hash``, ``article_revisions.content_hash``
+and ``sightings.url`` reject a racing duplicate; the transaction is then retried and finds the row
+the other process committed. Near-duplicates (different hashes) cannot be caught by a constraint,
+so the lookup and insert are serialised per LSH band: PostgreSQL takes transaction-scoped advisory
+locks on the band hashes of the text (two near-duplicates share at least one band, otherwise LSH
+would not find them either); SQLite runs the transaction under ``BEGIN IMMEDIATE``.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+import zlib
+from collections.abc import Iterable, Mapping
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, is_dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, select, text, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from govnews.urls import canonical_url
+from storage import dedup
+from storage.db import make_engine, normalize_db_url
+from storage.models import (
+    Article,
+    ArticleRevision,
+    HttpValidator,
+    MinHashBand,
+    Page,
+    Sighting,
+    Site,
+    utcnow,
+)
+
+__all__ = ["Archive", "StoreResult", "compress", "decompress", "SELECTED_HEADERS"]
+
+SELECTED_HEADERS = ("etag", "last-modified", "content-type", "content-length", "location",
+                    "content-encoding", "cache-control")
+_T_ART = Article.__table__
+_T_REV = ArticleRevision.__table__
+_T_SIGHT = Sighting.__table__
+_T_BAND = MinHashBand.__table__
+_T_PAGE = Page.__table__
+_T_SITE = Site.__table__
+_T_VAL = HttpValidator.__table__
+MAX_ATTEMPTS = 12
+
+
+@dataclass(frozen=True)
+class StoreResult:
+    article_id: int
+    outcome: str  # "new" | "duplicate" | "revision" | "seen"
+    revision_id: int | None = None
+    sighting_id: int | None = None
+    similarity: float | None = None  # containment of the verified near-duplicate
+
+
+# ---------------------------------------------------------------------------- raw bytes
+def compress(data: bytes, codec: str = "zlib") -> bytes:
+    if codec == "zlib":
+        return zlib.compress(data, 6)
+    if codec == "zstd":
+        return _zstd().compress(data)
+    if codec == "none":
+        return data
+    raise ValueError(f"unknown codec {codec!r}")
+
+
+def decompress(data: bytes | None, codec: str) -> bytes | None:
+    if data is None:
+        return None
+    if codec == "zlib":
+        return zlib.decompress(data)
+    if codec == "zstd":
+        return _zstd().decompress(data)
+    if codec == "none":
+        return bytes(data)
+    raise ValueError(f"unknown codec {codec!r}")
+
+
+def _zstd():
+    try:
+        from compression import zstd  # Python 3.14
+    except ImportError:  # pragma: no cover - depends on the interpreter
+        from backports import zstd  # type: ignore[no-redef]
+    return zstd
+
+
+def _text(v) -> str:
+    if isinstance(v, (bytes, bytearray)):
+        try:
+            return bytes(v).decode("utf-8")
+        except UnicodeDecodeError:
+            return bytes(v).decode("latin-1")
+    return str(v)
+
+
+def select_headers(headers: Mapping | None) -> dict[str, str]:
+    """ETag, Last-Modified, Content-Type, ... from a dict or Scrapy ``Headers`` (bytes, lists)."""
+    out: dict[str, str] = {}
+    if not headers:
+        return out
+    for k, v in dict(headers).items():
+        name = _text(k).lower()
+        if name not in SELECTED_HEADERS:
+            continue
+        if isinstance(v, (list, tuple)):
+            v = v[0] if v else ""
+        out[name] = _text(v)
+    return out
+
+
+def _field(article, name, default=None):
+    if isinstance(article, Mapping):
+        return article.get(name, default)
+    return getattr(article, name, default)
+
+
+def _jsonable(v):
+    if is_dataclass(v) and not isinstance(v, type):
+        v = asdict(v)
+    return json.loads(json.dumps(v, default=str, ensure_ascii=False))
+
+
+def _retryable(exc: BaseException) -> bool:
+    if isinstance(exc, IntegrityError):
+        return True
+    if isinstance(exc, OperationalError):
+        msg = str(exc.orig).lower()
+        return "locked" in msg or "busy" in msg or "deadlock" in msg or "serializ" in msg
+    if isinstance(exc, DBAPIError):
+        code = getattr(exc.orig, "sqlstate", None)
+        return code in ("40001", "40P01")  # serialization failure, deadlock
+    return False
+
+
+class Archive:
+    """Engine + archive operations. Thread-safe as far as the engine is (one per process)."""
+
+    def __init__(self, db_url: str | None = None, *, engine: Engine | None = None,
+                 codec: str = "zlib"):
+        self.engine = engine if engine is not None else make_engine(
+            normalize_db_url(db_url) if db_url else None)
+        self.url = self.engine.url.render_as_string(hide_password=False)
+        self.codec = codec
+        self._site_ids: dict[str, int] = {}
+        self.is_postgres = self.engine.dialect.name == "postgresql"
+
+    # ------------------------------------------------------------------ plumbing
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @contextmanager
+    def _write(self):
+        """One write transaction (``BEGIN IMMEDIATE`` on SQLite)."""
+        with self.engine.connect() as conn:
+            conn.execution_options(sqlite_immediate=True)
+            with conn.begin():
+                yield conn
+
+    def _retrying(self, fn):
+        delay = 0.01
+        for attempt in range(MAX_ATTEMPTS):
+            try:
+                with self._write() as conn:
+                    return fn(conn)
+            except DBAPIError as exc:
+                if attempt == MAX_ATTEMPTS - 1 or not _retryable(exc):
+                    raise
+                time.sleep(delay * (1 + random.random()))
+                delay = min(delay * 2, 0.5)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _insert(self, table):
+        return (postgresql.insert(table) if self.is_postgres else sqlite.insert(table))
+
+    # ------------------------------------------------------------------ sites
+    def ensure_site(self, name: str, title: str | None = None,
+                    allowed_domains: Iterable[str] = ()) -> int:
+        """Create or update the site row; returns its id."""
+        domains = sorted(set(allowed_domains or ()))
+
+        def fn(conn):
+            sid = conn.execute(select(_T_SITE.c.id).where(_T_SITE.c.name == name)).scalar()
+            if sid is None:
+                return conn.execute(_T_SITE.insert().values(
+                    name=name, title=title, allowed_domains=domains, created_at=utcnow()
+                ).returning(_T_SITE.c.id)).scalar_one()
+            vals = {}
+            if title is not None:
+                vals["title"] = title
+            if domains:
+                vals["allowed_domains"] = domains
+            if vals:
+                conn.execute(update(_T_SITE).where(_T_SITE.c.id == sid).values(**vals))
+            return sid
+
+        sid = self._retrying(fn)
+        self._site_ids[name] = sid
+        return sid
+
+    def site_id(self, name: str) -> int:
+        sid = self._site_ids.get(name)
+        if sid is None:
+            with self.engine.connect() as conn:
+                sid = conn.execute(select(_T_SITE.c.id).where(_T_SITE.c.name == name)).scalar()
+            if sid is None:
+                sid = self.ensure_site(name)
+            self._site_ids[name] = sid
+        return sid
+
+    # ------------------------------------------------------------------ pages
+    def record_page(self, site: str, url: str, *, status: int | None,
+                    headers: Mapping | None = None, body: bytes | None = None,
+                    outcome: str, reason: str | None = None,
+                    fetched_at: datetime | None = None) -> int:
+        """Store one fetch (raw bytes compressed, selected headers); returns ``page_id``.
+
+        Failures are recorded too (``outcome="failed"``, ``reason=...``, ``status``/``body`` may
+        be ``None``).
+        """
+        site_id = self.site_id(site)
+        raw = None if body is None else bytes(body)
+        row = dict(
+            url=url, site_id=site_id, status=status, headers=select_headers(headers),
+            fetched_at=fetched_at or utcnow(), codec=self.codec,
+            raw=None if raw is None else compress(raw, self.codec),
+            length=0 if raw is None else len(raw),
+            sha256=None if raw is None else hashlib.sha256(raw).hexdigest(),
+            outcome=outcome, reason=reason,
+        )
+        return self._retrying(
+            lambda conn: conn.execute(_T_PAGE.insert().values(**row).returning(_T_PAGE.c.id)).scalar_one()
+        )
+
+    def set_page_outcome(self, page_id: int, outcome: str, reason: str | None = None) -> None:
+        self._retrying(lambda conn: conn.execute(
+            update(_T_PAGE).where(_T_PAGE.c.id == page_id).values(outcome=outcome, reason=reason)))
+
+    def page_body(self, page_id: int) -> bytes | None:
+        """The raw bytes of a stored fetch, decompressed."""
+        with self.engine.connect() as conn:
+            r = conn.execute(select(_T_PAGE.c.raw, _T_PAGE.c.codec).where(_T_PAGE.c.id == page_id)).first()
+        return None if r is None else decompress(r.raw, r.codec)
+
+    # ------------------------------------------------------------------ articles
+    def store_article(self, site: str, url: str | None, article, *, page_id: int | None = None,
+                      status: int | None = 200, seen_at: datetime | None = None) -> StoreResult:
+        """Deduplicate and store one extracted article (``crawler.extract.Article`` or a dict)."""
+        canon = canonical_url(url or _field(article, "url") or "")
+        if not canon:
+            raise ValueError("store_article needs a URL")
+        body = _field(article, "body") or ""
+        simplified = _field(article, "body_simplified") or dedup.to_simplified(body)
+        sig = dedup.signature(simplified or body)
+        if not sig.normalized:
+            # no text at all: never merge two empty pages through their (equal) empty hash
+            sig.content_hash = hashlib.sha256(("empty:" + canon).encode()).hexdigest()
+        site_id = self.site_id(site)
+        now = seen_at or utcnow()
+        images = [_jsonable(i) for i in (_field(article, "images") or [])]
+        fields = dict(
+            title=_field(article, "title"),
+            published_at=_field(article, "published_at"),
+            source=_field(article, "source"),
+            author=_field(article, "author"),
+            editor=_field(article, "editor"),
+            original_title=_field(article, "original_title"),
+            summary=_field(article, "summary"),
+            column=_field(article, "column"),
+            body=body,
+            body_simplified=simplified,
+            flags=_jsonable(_field(article, "flags") or {}),
+            images=images,
+        )
+        return self._retrying(
+            lambda conn: self._store(conn, canon, site_id, sig, fields, page_id, status, now))
+
+    def _lock_bands(self, conn, sig: dedup.TextSignature) -> None:
+        if not self.is_postgres:
+            return  # BEGIN IMMEDIATE already serialises writers
+        keys = sorted({h for _, h in sig.bands} | {int(sig.content_hash[:15], 16)})
+        conn.execute(
+            text("SELECT count(pg_advisory_xact_lock(k)) FROM "
+                 "(SELECT unnest(CAST(:keys AS bigint[])) AS k ORDER BY 1) AS s"),
+            {"keys": keys},
+        )
+
+    def _hash_owner(self, conn, h: str):
+        aid = conn.execute(select(_T_ART.c.id).where(_T_ART.c.content_hash == h)).scalar()
+        if aid is not None:
+            return aid, None
+        r = conn.execute(select(_T_REV.c.article_id, _T_REV.c.id).where(_T_REV.c.content_hash == h)).first()
+        return (r[0], r[1]) if r else (None, None)
+
+    def _add_bands(self, conn, article_id: int, sig: dedup.TextSignature) -> None:
+        if sig.bands:
+            conn.execute(
+                self._insert(_T_BAND).on_conflict_do_nothing(),
+                [{"band_idx": b, "band_hash": h, "article_id": article_id} for b, h in sig.bands],
+            )
+
+    def candidates(self, conn, sig: dedup.TextSignature) -> list[int]:
+        """Article ids sharing at least one LSH band with ``sig`` (one indexed query)."""
+        if not sig.bands:
+            return []
+        rows = conn.execute(
+            select(_T_BAND.c.article_id)
+            .where(tuple_(_T_BAND.c.band_hash, _T_BAND.c.band_idx).in_([(h, b) for b, h in sig.bands]))
+        ).scalars().all()
+        counts: dict[int, int] = {}
+        for aid in rows:
+            counts[aid] = counts.get(aid, 0) + 1
+        return sorted(counts, key=lambda a: (-counts[a], a))[: dedup.MAX_CANDIDATES]
+
+    def _verify(self, conn, sig: dedup.TextSignature, cands: list[int]):
+        if not cands:
+            return None, None
+        texts: dict[int, list[str]] = {}
+        for aid, b, bs in conn.execute(
+            select(_T_ART.c.id, _T_ART.c.body, _T_ART.c.body_simplified).where(_T_ART.c.id.in_(cands))
+        ):
+            texts.setdefault(aid, []).append(bs or b or "")
+        for aid, b, bs in conn.execute(
+            select(_T_REV.c.article_id, _T_REV.c.body, _T_REV.c.body_simplified)
+            .where(_T_REV.c.article_id.in_(cands))
+        ):
+            texts.setdefault(aid, []).append(bs or b or "")
+        best = (None, None)
+        for aid in cands:
+            for t in texts.get(aid, []):
+                s = dedup.verify(sig.shingles, dedup.shingles(dedup.normalize_text(t)))
+                if s is not None and (best[1] is None or s.containment > best[1].containment):
+                    best = (aid, s)
+        return best
+
+    def _store(self, conn, canon, site_id, sig, fields, page_id, status, now) -> StoreResult:
+        sight = conn.execute(
+            select(_T_SIGHT.c.id, _T_SIGHT.c.article_id).where(_T_SIGHT.c.url == canon)
+        ).first()
+        if sight is None:
+            self._lock_bands(conn, sig)
+        owner, owner_rev = self._hash_owner(conn, sig.content_hash)
+
+        if sight is not None:
+            sight_vals = dict(last_seen=now, status=status)
+            if page_id is not None:
+                sight_vals["page_id"] = page_id
+            if owner is not None:  # same text (or a text archived elsewhere): nothing new
+                conn.execute(update(_T_SIGHT).where(_T_SIGHT.c.id == sight.id).values(**sight_vals))
+                return StoreResult(sight.article_id, "seen", owner_rev, sight.id)
+            # the page at a known URL changed: a revision of the story it carried
+            rev_id = self._add_revision(conn, sight.article_id, canon, sig, fields, page_id, now, None)
+            conn.execute(update(_T_SIGHT).where(_T_SIGHT.c.id == sight.id)
+                         .values(revision_id=rev_id, **sight_vals))
+            return StoreResult(sight.article_id, "revision", rev_id, sight.id)
+
+        if owner is not None:
+            sid = self._add_sighting(conn, owner, owner_rev, canon, site_id, now, status, page_id)
+            return StoreResult(owner, "duplicate", owner_rev, sid)
+
+        match, sim = self._verify(conn, sig, self.candidates(conn, sig))
+        if match is not None:
+            rev_id = self._add_revision(conn, match, canon, sig, fields, page_id, now, sim.containment)
+            sid = self._add_sighting(conn, match, rev_id, canon, site_id, now, status, page_id)
+            return StoreResult(match, "revision", rev_id, sid, sim.containment)
+
+        aid = conn.execute(_T_ART.insert().values(
+            site_id=site_id, url=canon, content_hash=sig.content_hash, first_seen=now,
+            updated_at=now, page_id=page_id, **fields,
+        ).returning(_T_ART.c.id)).scalar_one()
+        self._add_bands(conn, aid, sig)
+        sid = self._add_sighting(conn, aid, None, canon, site_id, now, status, page_id)
+        return StoreResult(aid, "new", None, sid)
+
+    def _add_sighting(self, conn, aid, rev_id, canon, site_id, now, status, page_id) -> int:
+        return conn.execute(_T_SIGHT.insert().values(
+            article_id=aid, revision_id=rev_id, url=canon, site_id=site_id, first_seen=now,
+            last_seen=now, status=status, page_id=page_id,
+        ).returning(_T_SIGHT.c.id)).scalar_one()
+
+    def _add_revision(self, conn, aid, canon, sig, fields, page_id, now, sim) -> int:
+        rev_id = conn.execute(_T_REV.insert().values(
+            article_id=aid, content_hash=sig.content_hash, title=fields["title"],
+            body=fields["body"], body_simplified=fields["body_simplified"], url=canon,
+            similarity=sim, first_seen=now, page_id=page_id,
+        ).returning(_T_REV.c.id)).scalar_one()
+        self._add_bands(conn, aid, sig)
+        conn.execute(update(_T_ART).where(_T_ART.c.id == aid).values(updated_at=now))
+        return rev_id
+
+    # ------------------------------------------------------------------ lookups
+    def known_urls(self, urls: Iterable[str]) -> set[str]:
+        """The canonical forms of ``urls`` that already have a sighting (batched queries)."""
+        canon = sorted({canonical_url(u) for u in urls if u})
+        found: set[str] = set()
+        with self.engine.connect() as conn:
+            for i in range(0, len(canon), 500):
+                chunk = canon[i : i + 500]
+                found.update(conn.execute(
+                    select(_T_SIGHT.c.url).where(_T_SIGHT.c.url.in_(chunk))).scalars())
+        return found
+
+    def get_validators(self, url: str) -> tuple[str | None, str | None] | None:
+        """``(etag, last_modified)`` remembered for ``url`` (canonicalised), or ``None``."""
+        with self.engine.connect() as conn:
+            r = conn.execute(select(_T_VAL.c.etag, _T_VAL.c.last_modified)
+                             .where(_T_VAL.c.url == canonical_url(url))).first()
+        return None if r is None else (r.etag, r.last_modified)
+
+    def set_validators(self, url: str, etag: str | None, last_modified: str | None) -> None:
+        row = dict(url=canonical_url(url), etag=etag, last_modified=last_modified, checked_at=utcnow())
+        stmt = self._insert(_T_VAL).values(**row)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[_T_VAL.c.url],
+            set_=dict(etag=etag, last_modified=last_modified, checked_at=row["checked_at"]),
+        )
+        self._retrying(lambda conn: conn.execute(stmt))

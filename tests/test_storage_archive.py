@@ -1,0 +1,138 @@
+"""Archive API on both backends: sites, pages, store_article outcomes, known_urls, validators."""
+from __future__ import annotations
+
+import zlib
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import func, select
+
+from crawler.extract.article import Article, Image
+from storage.archive import Archive, decompress
+from storage.models import Article as ArticleRow
+from storage.models import ArticleRevision, MinHashBand, Page, Sighting, Site
+
+BODY = (
+    "绵阳市科技城新区直管区深入实施工作大走访、思想大解放、作风大转变、能力大提升、效率大提高“五大活动”。\n"
+    "一个个大项目签约落地、一项项重大基础设施建设如火如荼、一座座新楼拔地而起，为新区经济社会高质量发展注入了新动力。\n"
+    "建设绵阳科技城新区，是省委省政府着眼高水平服务国家科技自强作出的重大决策，也是高水平建设中国科技城的关键一步。\n"
+    "今年以来，直管区新签约项目三十个，总投资超过二百亿元，其中十亿元以上项目八个。"
+)
+SH = timezone(timedelta(hours=8))
+
+
+def _art(body=BODY, **kw):
+    return Article(url=kw.pop("url", None), title=kw.pop("title", "“五大活动”激发干事创业强大动力"),
+                   body=body, body_simplified=body,
+                   published_at=kw.pop("published_at", datetime(2021, 10, 29, 9, 19, tzinfo=SH)),
+                   source="绵阳日报", images=[Image("http://a.gov.cn/1.jpg", "图")], flags={"method": "x"},
+                   **kw)
+
+
+def _count(a: Archive, model, *where):
+    with a.engine.connect() as c:
+        return c.execute(select(func.count()).select_from(model).where(*where)).scalar_one()
+
+
+def test_ensure_site_idempotent(archive):
+    sid = archive.ensure_site("mianyang", "绵阳新闻", ["www.my.gov.cn"])
+    assert archive.ensure_site("mianyang", "绵阳新闻", ["www.my.gov.cn"]) == sid
+    assert _count(archive, Site) == 1
+
+
+def test_record_page_keeps_raw_bytes_compressed(archive):
+    archive.ensure_site("s", "S", ["a.gov.cn"])
+    raw = ("<html>" + "政务公开" * 500 + "</html>").encode("gbk")
+    pid = archive.record_page("s", "http://a.gov.cn/1.html", status=200,
+                              headers={b"ETag": [b'"abc"'], b"Content-Type": [b"text/html; charset=gbk"],
+                                       b"Set-Cookie": [b"x=1"]},
+                              body=raw, outcome="article")
+    assert archive.page_body(pid) == raw
+    with archive.engine.connect() as c:
+        row = c.execute(select(Page).where(Page.id == pid)).one()._mapping
+    assert row["codec"] == "zlib" and len(row["raw"]) < len(raw)
+    assert zlib.decompress(row["raw"]) == raw and decompress(row["raw"], "zlib") == raw
+    assert row["length"] == len(raw) and len(row["sha256"]) == 64
+    assert row["headers"] == {"etag": '"abc"', "content-type": "text/html; charset=gbk"}
+    assert row["fetched_at"].tzinfo is not None
+
+
+def test_record_failures_with_reason(archive):
+    pid = archive.record_page("s", "http://a.gov.cn/x", status=None, body=None, outcome="failed",
+                              reason="dns_lookup_failed")
+    pid2 = archive.record_page("s", "http://a.gov.cn/y", status=403, body=b"", outcome="blocked",
+                               reason="waf_challenge")
+    with archive.engine.connect() as c:
+        rows = {r.id: r for r in c.execute(select(Page.id, Page.outcome, Page.reason, Page.length))}
+    assert rows[pid].outcome == "failed" and rows[pid].reason == "dns_lookup_failed"
+    assert rows[pid2].outcome == "blocked" and archive.page_body(pid2) == b""
+
+
+def test_store_outcomes(archive):
+    archive.ensure_site("a", "A", ["a.gov.cn"])
+    archive.ensure_site("b", "B", ["b.gov.cn"])
+    p = archive.record_page("a", "http://a.gov.cn/1.html", status=200, body=b"x", outcome="article")
+    r1 = archive.store_article("a", "http://A.gov.cn:80/1.html?utm_source=x#top", _art(), page_id=p)
+    assert r1.outcome == "new"
+    # same URL again -> seen
+    r2 = archive.store_article("a", "http://a.gov.cn/1.html", _art(), page_id=p)
+    assert (r2.outcome, r2.article_id) == ("seen", r1.article_id)
+    # another site publishes the same text (traditional characters + glosses) -> duplicate sighting
+    trad = BODY.replace("绵阳", "綿陽").replace("区", "區(qū)").replace("发展", "發(fā)展")
+    r3 = archive.store_article("b", "http://b.gov.cn/art/2.html", _art(trad))
+    assert (r3.outcome, r3.article_id) == ("duplicate", r1.article_id)
+    # a near duplicate (last paragraph trimmed, editor line added) -> revision
+    near = BODY.rsplit("\n", 1)[0] + "\n（责任编辑：王五）"
+    r4 = archive.store_article("b", "http://b.gov.cn/art/3.html", _art(near))
+    assert (r4.outcome, r4.article_id) == ("revision", r1.article_id)
+    assert r4.revision_id and r4.similarity >= 0.9
+    # the revision's exact text again elsewhere -> duplicate of the same story
+    r5 = archive.store_article("a", "http://a.gov.cn/9.html", _art(near))
+    assert (r5.outcome, r5.article_id, r5.revision_id) == ("duplicate", r1.article_id, r4.revision_id)
+    # a different article -> new
+    r6 = archive.store_article("a", "http://a.gov.cn/2.html", _art("完全不同的一篇通知。" * 3 + "关于做好冬季安全生产工作的通知，各单位要高度重视。"))
+    assert r6.outcome == "new" and r6.article_id != r1.article_id
+    assert _count(archive, ArticleRow) == 2
+    assert _count(archive, Sighting, Sighting.article_id == r1.article_id) == 4
+    assert _count(archive, ArticleRevision) == 1
+    assert _count(archive, MinHashBand, MinHashBand.article_id == r1.article_id) >= 32
+    with archive.engine.connect() as c:
+        row = c.execute(select(ArticleRow).where(ArticleRow.id == r1.article_id)).one()._mapping
+    assert row["url"] == "http://a.gov.cn/1.html"
+    assert row["published_at"] == datetime(2021, 10, 29, 1, 19, tzinfo=timezone.utc)
+    assert row["published_at"].utcoffset() == timedelta(0)
+    assert row["images"] == [{"url": "http://a.gov.cn/1.jpg", "caption": "图"}]
+    assert row["page_id"] == p
+
+
+def test_changed_page_at_known_url_is_revision(archive):
+    r1 = archive.store_article("a", "http://a.gov.cn/1.html", _art())
+    r2 = archive.store_article("a", "http://a.gov.cn/1.html", _art(BODY + "\n（更新：补充了项目清单）"))
+    assert (r2.outcome, r2.article_id) == ("revision", r1.article_id)
+    r3 = archive.store_article("a", "http://a.gov.cn/1.html", _art(BODY + "\n（更新：补充了项目清单）"))
+    assert r3.outcome == "seen"
+
+
+def test_empty_bodies_never_merge(archive):
+    r1 = archive.store_article("a", "http://a.gov.cn/1.html", _art(""))
+    r2 = archive.store_article("a", "http://a.gov.cn/2.html", _art(""))
+    assert r1.outcome == r2.outcome == "new" and r1.article_id != r2.article_id
+
+
+def test_known_urls_batch_canonical(archive):
+    archive.store_article("a", "http://a.gov.cn/1.html", _art())
+    urls = ["HTTP://A.GOV.CN/1.html#x", "http://a.gov.cn/2.html"] + [f"http://a.gov.cn/n{i}" for i in range(1200)]
+    assert archive.known_urls(urls) == {"http://a.gov.cn/1.html"}
+    assert archive.known_urls([]) == set()
+
+
+def test_validators_roundtrip(archive):
+    assert archive.get_validators("http://a.gov.cn/1.html") is None
+    archive.set_validators("http://a.gov.cn/1.html", '"e1"', "Mon, 01 Jan 2024 00:00:00 GMT")
+    archive.set_validators("http://A.gov.cn/1.html", '"e2"', None)
+    assert archive.get_validators("http://a.gov.cn/1.html") == ('"e2"', None)
+
+
+def test_store_accepts_dict(archive):
+    d = _art().to_dict()
+    d["published_at"] = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    assert archive.store_article("a", "http://a.gov.cn/d.html", d).outcome == "new"
