@@ -1,0 +1,218 @@
+"""Cleaning steps, each a small named function over text lines (see docs/EXTRACTION.md).
+
+* :func:`strip_glosses` removes pinyin glosses glued after traditional-only characters (``區(qū)``)
+  and their broken forms (``日?qǐng)?bào)``), keeping real glosses (``亳(bó)州``);
+* :func:`drop_mojibake` removes mojibake fragments (``?。ㄐ軅?``);
+* :func:`split_metadata_lines` moves 来源/发布时间/编辑/原标题/摘要/点击… lines into fields;
+* :func:`drop_noise_lines` removes breadcrumbs, tool bars and share bars;
+* :func:`cut_footer` cuts 相关新闻/上一篇/版权所有… footers;
+* :func:`collapse_repeats` keeps a body printed twice once;
+* :func:`is_spam_title` flags SEO-spam titles.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+from .metadata import credit_author, parse_labelled_line
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+def _data_lines(name: str) -> list[str]:
+    lines = (DATA_DIR / name).read_text(encoding="utf-8").splitlines()
+    return [s.strip() for s in lines if s.strip() and not s.lstrip().startswith("#")]
+
+
+# --- OpenCC -----------------------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def _converter():
+    import opencc
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    return _converter().convert(text) if text else text
+
+
+@lru_cache(maxsize=8192)
+def is_traditional_only(ch: str) -> bool:
+    """True for a character OpenCC changes when converting traditional -> simplified."""
+    return _converter().convert(ch) != ch
+
+
+# --- pinyin glosses ---------------------------------------------------------------------------
+PINYIN = r"[a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ]{1,7}"
+TONE_MARKS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
+#: ``區(qū)``: a Han character followed by a parenthesised pinyin syllable
+GLOSS_RE = re.compile(r"([\u3400-\u9fff\uf900-\ufaff])[(（](" + PINYIN + r")[)）]")
+#: broken glosses where the character and "(" were lost: ``?qǐng)``
+BROKEN_GLOSS_RE = re.compile(r"[?？\ufffd](" + PINYIN + r")[)）]")
+
+
+def _looks_pinyin(s: str) -> bool:
+    return any(c in TONE_MARKS for c in s) or s.islower()
+
+
+def strip_glosses(text: str) -> tuple[str, int]:
+    """Remove pinyin glosses after traditional-only characters; returns (text, glosses removed)."""
+    count = 0
+
+    def repl(m):
+        nonlocal count
+        ch, py = m.group(1), m.group(2)
+        if is_traditional_only(ch) and _looks_pinyin(py):
+            count += 1
+            return ch
+        return m.group(0)
+
+    def repl_broken(m):
+        nonlocal count
+        if any(c in TONE_MARKS for c in m.group(1)):
+            count += 1
+            return ""
+        return m.group(0)
+
+    if "(" not in text and "（" not in text and ")" not in text:
+        return text, 0
+    text = GLOSS_RE.sub(repl, text)
+    text = BROKEN_GLOSS_RE.sub(repl_broken, text)
+    return text, count
+
+
+# --- mojibake ---------------------------------------------------------------------------------
+#: a run of characters that contains bopomofo or a "?" glued between CJK characters/punctuation
+MOJIBAKE_TOKEN_RE = re.compile(r"[?？]?[。、，\u3000-\u303f]*[\u3105-\u312f][^\s?？]*[?？]|\ufffd+")
+
+
+def drop_mojibake(line: str) -> tuple[str, int]:
+    """Remove mojibake fragments from a line; returns (line, fragments dropped)."""
+    n = 0
+
+    def repl(m):
+        nonlocal n
+        n += 1
+        return ""
+
+    out = MOJIBAKE_TOKEN_RE.sub(repl, line)
+    return (out.strip() if n else line), n
+
+
+# --- noise lines and footers ------------------------------------------------------------------
+NOISE_LINE_RES = [re.compile(p) for p in _data_lines("noise_lines.txt")]
+NOISE_MAX_LEN = 80
+FOOTER_RES = [re.compile(p, re.I) for p in _data_lines("boilerplate.txt")]
+#: a footer marker line is only trusted this far into the body (share of lines)
+FOOTER_MIN_POSITION = 0.5
+FOOTER_MAX_LEN = 200
+
+
+def is_noise_line(line: str) -> bool:
+    s = line.strip()
+    return len(s) < NOISE_MAX_LEN and any(rx.search(s) for rx in NOISE_LINE_RES)
+
+
+def drop_noise_lines(lines: list[str]) -> list[str]:
+    return [ln for ln in lines if not is_noise_line(ln)]
+
+
+def is_footer_line(line: str) -> bool:
+    s = line.strip()
+    return len(s) < FOOTER_MAX_LEN and any(rx.match(s) for rx in FOOTER_RES)
+
+
+def cut_footer(lines: list[str]) -> tuple[list[str], bool]:
+    """Cut from the first footer marker that sits in the last part of the body."""
+    n = len(lines)
+    for i, ln in enumerate(lines):
+        if i >= max(1, int(n * FOOTER_MIN_POSITION)) and is_footer_line(ln):
+            return lines[:i], True
+    return lines, False
+
+
+# --- repeats ----------------------------------------------------------------------------------
+REPEAT_MIN_LEN = 12
+
+
+def _key(line: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFKC", line) if ch.isalnum())
+
+
+def collapse_repeats(lines: list[str]) -> tuple[list[str], bool]:
+    """Drop lines (at least REPEAT_MIN_LEN characters) already seen earlier: a body printed twice is kept once."""
+    seen, out, dropped = set(), [], 0
+    for ln in lines:
+        k = _key(ln)
+        if len(k) >= REPEAT_MIN_LEN and k in seen:
+            dropped += 1
+            continue
+        seen.add(k)
+        out.append(ln)
+    return out, dropped >= 2
+
+
+# --- metadata lines ---------------------------------------------------------------------------
+BARE_AUTHOR_LABEL_RE = re.compile(r"^(?:作者|作\s者|作者简介)[:：]?$")
+NAME_LINE_RE = re.compile(r"^[\u4e00-\u9fff·]{2,4}$")
+FIELD_ALIASES = {"published": "published_text"}
+
+
+def split_metadata_lines(lines: list[str]) -> tuple[list[str], dict[str, str]]:
+    """Move labelled metadata lines into fields; returns (remaining lines, fields).
+
+    A bare ``作者`` label followed by a line (the author's post) at the end, with a short name line
+    opening the body, gives that name as author (the layout of signed commentary pages).
+    """
+    fields: dict[str, str] = {}
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        ln = lines[i]
+        s = ln.strip()
+        if BARE_AUTHOR_LABEL_RE.match(s):
+            post = lines[i + 1].strip() if i + 1 < len(lines) else ""
+            if post and len(post) <= 40:
+                fields.setdefault("author_post", post)
+                i += 2
+            else:
+                i += 1
+            continue
+        got, is_meta = parse_labelled_line(s)
+        if is_meta and got:
+            for k, v in got.items():
+                fields.setdefault(FIELD_ALIASES.get(k, k), v)
+            i += 1
+            continue
+        if "author" not in fields and (name := credit_author(s)):
+            fields["credit_author"] = name
+        out.append(ln)
+        i += 1
+    if "author_post" in fields and out and NAME_LINE_RE.match(out[0].strip()):
+        fields.setdefault("author", out.pop(0).strip())
+    return out, fields
+
+
+# --- titles -----------------------------------------------------------------------------------
+SPAM_WORDS = _data_lines("spam_words.txt")
+SPAM_MIN_HITS = 2
+
+
+def spam_hits(title: str | None) -> int:
+    t = to_simplified((title or "").lower())
+    return sum(1 for w in SPAM_WORDS if w in t)
+
+
+def is_spam_title(title: str | None) -> bool:
+    return spam_hits(title) >= SPAM_MIN_HITS
+
+
+def bigram_overlap(a: str, b: str) -> float:
+    """Share of ``a``'s character bigrams found in ``b`` (0..1)."""
+    a, b = _key(a), _key(b)
+    if len(a) < 2 or len(b) < 2:
+        return 1.0 if a and a in b else 0.0
+    bg = {b[i:i + 2] for i in range(len(b) - 1)}
+    grams = [a[i:i + 2] for i in range(len(a) - 1)]
+    return sum(g in bg for g in grams) / len(grams)

@@ -1,0 +1,136 @@
+"""Publication dates: parse Chinese/ISO date strings and find the date of a page.
+
+A date is never invented: a string without a day gives nothing (no ``-01-01`` defaults), copyright
+years never match (a day is required), and dates in the future beyond :data:`MAX_FUTURE` or before
+:data:`MIN_YEAR` are rejected. All results are timezone-aware in Asia/Shanghai.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+TZ = ZoneInfo("Asia/Shanghai")
+MIN_YEAR = 1990
+MAX_FUTURE = timedelta(days=2)
+
+#: ``2021年10月29日 09:19``, ``2021-10-29``, ``2021/10/29``, ``2021.10.29`` (+ optional time)
+DATE_RE = re.compile(
+    r"(?<!\d)((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)\s*日?"
+    r"(?:\s*T?\s*(\d{1,2})\s*[:：时]\s*(\d{1,2})(?:\s*[:：分]\s*(\d{1,2}))?)?")
+#: ISO 8601 with an offset, as in ``article:published_time``
+ISO_OFFSET_RE = re.compile(r"^\s*\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})\s*$")
+#: labels that introduce the publication date on a line
+DATE_LABEL_RE = re.compile(
+    r"(?:发布时间|發佈時間|發布時間|发稿时间|發稿時間|发布日期|發佈日期|发表时间|发表日期|更新时间|日期|时间|時間|日\s*期|时\s*间)"
+    r"\s*[:：]?\s*(?=(?:19|20)\d{2})")
+#: meta names/properties (lower case) holding the publication date, best first
+DATE_META_KEYS = (
+    "pubdate", "publishdate", "article:published_time", "og:article:published_time", "published_time",
+    "og:release_date", "publish_time", "publishtime", "firstpublishedtime", "ptime", "releasedate",
+    "dc.date", "dc.date.issued", "date", "weibo:article:create_at", "datepublished",
+)
+#: dates in URLs: (regex, year group, month group, day group)
+URL_DATE_RES = (
+    re.compile(r"/t((?:19|20)\d{2})(\d{2})(\d{2})_\d+"),
+    re.compile(r"/art/((?:19|20)\d{2})/(\d{1,2})/(\d{1,2})/"),
+    re.compile(r"content_((?:19|20)\d{2})-(\d{2})/(\d{2})"),
+    re.compile(r"/((?:19|20)\d{2})-(\d{2})/(\d{2})/"),
+    re.compile(r"/((?:19|20)\d{2})(\d{2})/(\d{2})/"),
+    re.compile(r"/((?:19|20)\d{2})/(\d{2})(\d{2})/"),
+    re.compile(r"/((?:19|20)\d{2})(\d{2})(\d{2})/"),
+    re.compile(r"/((?:19|20)\d{2})/(\d{1,2})/(\d{1,2})/"),
+    re.compile(r"[/_-]((?:19|20)\d{2})(\d{2})(\d{2})[_\-.]\w"),
+)
+#: month-only URL path segment such as ``/202110/``: never a date, only a check on candidates
+URL_MONTH_RE = re.compile(r"/((?:19|20)\d{2})(\d{2})/")
+
+
+def _now() -> datetime:
+    return datetime.now(TZ)
+
+
+def make_date(y, mo, d, h=None, mi=None, s=None, *, now: datetime | None = None) -> datetime | None:
+    try:
+        dt = datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0), tzinfo=TZ)
+    except (ValueError, TypeError):
+        return None
+    if dt.year < MIN_YEAR or dt > (now or _now()) + MAX_FUTURE:
+        return None
+    return dt
+
+
+def parse_date(text: str | None, *, now: datetime | None = None) -> datetime | None:
+    """First full date (with a day) in ``text``; None if there is none."""
+    if not text:
+        return None
+    if ISO_OFFSET_RE.match(text):
+        try:
+            dt = datetime.fromisoformat(text.strip().replace("Z", "+00:00")).astimezone(TZ)
+        except ValueError:
+            dt = None
+        if dt and MIN_YEAR <= dt.year and dt <= (now or _now()) + MAX_FUTURE:
+            return dt
+    for m in DATE_RE.finditer(text):
+        dt = make_date(*m.groups(), now=now)
+        if dt:
+            return dt
+    return None
+
+
+def date_from_meta(meta: dict[str, str], *, now: datetime | None = None) -> datetime | None:
+    for key in DATE_META_KEYS:
+        if key in meta:
+            dt = parse_date(meta[key], now=now)
+            if dt:
+                return dt
+    return None
+
+
+def date_from_labelled(lines, *, now: datetime | None = None) -> datetime | None:
+    """Date after a label such as 发布时间/发稿时间/日期 in any of ``lines``."""
+    for line in lines:
+        for m in DATE_LABEL_RE.finditer(line):
+            dt = parse_date(line[m.end():m.end() + 40], now=now)
+            if dt:
+                return dt
+    return None
+
+
+def date_from_url(url: str | None, *, now: datetime | None = None) -> datetime | None:
+    if not url:
+        return None
+    for rx in URL_DATE_RES:
+        m = rx.search(url)
+        if m:
+            dt = make_date(*m.groups(), now=now)
+            if dt:
+                return dt
+    return None
+
+
+def url_month(url: str | None) -> tuple[int, int] | None:
+    m = URL_MONTH_RE.search(url or "")
+    if m and 1 <= int(m.group(2)) <= 12:
+        return int(m.group(1)), int(m.group(2))
+    return None
+
+
+def find_date(meta: dict[str, str], header_lines, url: str | None, *,
+              now: datetime | None = None) -> tuple[datetime | None, str | None]:
+    """(date, how) from meta tags, labelled lines, the URL, then the first date in the header lines.
+
+    ``header_lines`` are the page's text lines around the headline (before the body ends).
+    """
+    for how, dt in (("meta", lambda: date_from_meta(meta, now=now)),
+                    ("label", lambda: date_from_labelled(header_lines, now=now)),
+                    ("url", lambda: date_from_url(url, now=now))):
+        found = dt()
+        if found:
+            return found, how
+    month = url_month(url)
+    for line in header_lines:
+        found = parse_date(line, now=now)
+        if found and (month is None or (found.year, found.month) == month):
+            return found, "text"
+    return None, None

@@ -1,0 +1,116 @@
+"""Stage 1: bytes -> str.
+
+Order of trust (each candidate is used only if the bytes really decode with it):
+
+1. strict UTF-8 when the bytes contain multi-byte sequences (a page re-saved as UTF-8 keeps its old
+   ``gb2312`` meta; valid UTF-8 with non-ASCII text is practically never a legacy encoding);
+2. the declared charset: the HTTP header (``declared``), then ``<meta charset>`` /
+   ``<meta http-equiv=Content-Type>``, then a CleanEval ``<text ... encoding="...">`` wrapper;
+   GB2312/GBK are decoded as their superset GB18030. A declared charset that fails on only a few
+   invalid sequences mid-page is kept and those bytes are replaced (``errors="replace"``);
+3. charset-normalizer, restricted to the encodings Chinese pages use;
+4. GB18030 with replacement.
+"""
+from __future__ import annotations
+
+import codecs
+import re
+
+from charset_normalizer import from_bytes
+
+#: how far into the document to look for a ``<meta>`` charset declaration
+META_SNIFF_BYTES = 4096
+META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.I)
+#: CleanEval corpus wrapper line: ``<text id="URL" title="..." encoding="gb2312">``
+CLEANEVAL_WRAPPER_RE = re.compile(rb"""^\s*<text\s+id=["']([^"']*)["'][^>]*?(?:encoding=["']([^"']*)["'])?[^>]*>""", re.I)
+#: declared names decoded with a superset codec
+SUPERSET = {"gb2312": "gb18030", "gbk": "gb18030", "gb_2312": "gb18030", "gb_2312-80": "gb18030",
+            "x-gbk": "gb18030", "cp936": "gb18030", "euc-cn": "gb18030", "big5": "big5hkscs",
+            "iso-8859-1": "cp1252", "latin-1": "cp1252", "ascii": "cp1252", "us-ascii": "cp1252"}
+#: declarations that say little (servers default to them); checked after UTF-8 and CJK detection
+WEAK_DECLARATIONS = {"cp1252"}
+#: encodings charset-normalizer may choose from
+DETECT_CANDIDATES = ["utf_8", "gb18030", "big5", "euc_jp", "shift_jis", "euc_kr"]
+#: a declared charset is kept when at most this share of characters are replacement characters
+MAX_REPLACEMENT_RATIO = 0.002
+MAX_REPLACEMENTS_ABSOLUTE = 8
+
+
+def normalize_charset(name: str | bytes | None) -> str | None:
+    """Python codec name for a declared charset, GB family widened to GB18030; None if unknown."""
+    if not name:
+        return None
+    if isinstance(name, bytes):
+        name = name.decode("ascii", "ignore")
+    name = name.strip().strip("\"'").lower()
+    name = SUPERSET.get(name, name)
+    try:
+        codec = codecs.lookup(name).name
+    except LookupError:
+        return None
+    return SUPERSET.get(codec, codec)
+
+
+def sniff_meta_charset(data: bytes) -> str | None:
+    m = META_CHARSET_RE.search(data[:META_SNIFF_BYTES])
+    return normalize_charset(m.group(1)) if m else None
+
+
+def cleaneval_wrapper(data: bytes) -> tuple[str | None, str | None]:
+    """(url, encoding) from a CleanEval ``<text id=... encoding=...>`` first line, else (None, None)."""
+    m = CLEANEVAL_WRAPPER_RE.match(data[:2048])
+    if not m:
+        return None, None
+    url = m.group(1).decode("latin-1") or None
+    return url, normalize_charset(m.group(2))
+
+
+def _try(data: bytes, codec: str, tolerant: bool) -> str | None:
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError:
+        if not tolerant:
+            return None
+    except LookupError:
+        return None
+    text = data.decode(codec, errors="replace")
+    bad = text.count("\ufffd")
+    if bad <= MAX_REPLACEMENTS_ABSOLUTE or bad <= MAX_REPLACEMENT_RATIO * len(text):
+        return text
+    return None
+
+
+def decode_html(data: bytes, declared: str | None = None) -> tuple[str, str]:
+    """Decode page bytes; returns ``(text, codec_name)``. Never raises on bad bytes."""
+    if not data:
+        return "", "utf-8"
+    if data.startswith(codecs.BOM_UTF8):
+        return data[3:].decode("utf-8", errors="replace"), "utf-8"
+    has_high = any(b >= 0x80 for b in data[:65536]) or max(data) >= 0x80
+    if not has_high:
+        return data.decode("ascii"), "ascii"
+    text = _try(data, "utf-8", tolerant=False)
+    if text is not None:
+        return text, "utf-8"
+    declarations = [normalize_charset(declared), sniff_meta_charset(data), cleaneval_wrapper(data)[1]]
+    weak = []
+    for codec in declarations:
+        if not codec or codec == "utf-8":
+            continue
+        if codec in WEAK_DECLARATIONS:
+            weak.append(codec)
+            continue
+        text = _try(data, codec, tolerant=True)
+        if text is not None:
+            return text, codec
+    best = from_bytes(data, cp_isolation=DETECT_CANDIDATES).best()
+    if best is not None and best.encoding != "utf_8":
+        codec = normalize_charset(best.encoding) or best.encoding
+        text = _try(data, codec, tolerant=True)
+        if text is not None:
+            return text, codec
+    for codec in weak:
+        text = _try(data, codec, tolerant=False)
+        if text is not None:
+            return text, codec
+    return data.decode("gb18030", errors="replace"), "gb18030"

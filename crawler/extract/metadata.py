@@ -1,0 +1,155 @@
+"""Page metadata: gov ``<meta>`` tags, og:*, ``<title>``, headline candidates and labelled lines.
+
+Labelled lines are the ``来源：… 发布时间：… 编辑：…`` lines government CMSs print around the article;
+:func:`parse_labelled_line` turns one into fields and says whether the line is pure metadata.
+"""
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+#: gov / og meta tags -> Article field
+META_FIELDS = {
+    "title": ("articletitle", "og:title", "twitter:title"),
+    "source": ("contentsource", "source", "og:article:source", "article:source"),
+    "column": ("columnname", "column", "catalogname"),
+    "site_name": ("sitename", "og:site_name", "application-name"),
+    "author": ("author", "article:author", "og:article:author"),
+    "keywords": ("keywords", "news_keywords"),
+    "summary": ("description", "og:description"),
+}
+#: headline elements: CMS title containers first, then generic ones
+HEADLINE_XPATHS = (
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' TRS_Title ')]",
+    "//*[@id='ivs_title' or @id='title' or @id='artTitle' or @id='ArticleTitle' or @id='articleTitle' "
+    "or @id='con_title' or @id='newstitle' or @id='zoomtitle' or @id='UCAP-TITLE']",
+    "//h1",
+    "//*[contains(@class, 'title') and not(self::html) and not(self::head) and not(self::title)]",
+    "//h2",
+)
+#: site suffix separators in ``<title>``: ``标题_XX人民政府``, ``标题 - 新华网``, ``标题|XX``
+TITLE_SUFFIX_RE = re.compile(r"\s*(?:[_|｜]|--?|—+|\s-\s).*$")
+TITLE_SPLIT_RE = re.compile(r"\s*(?:[_|｜]|\s[-—–]+\s|--)\s*")
+
+#: labelled metadata fields; value runs to the next label, a wide gap or the end of the line
+LABELS = {
+    "published": r"发布时间|發佈時間|發布時間|发稿时间|發稿時間|发布日期|發佈日期|发表时间|发表日期|更新时间|时\s*间|日\s*期|時間",
+    "source": r"文章来源|信息来源|稿件来源|新闻来源|来\s*源|來\s*源|稿源|出处",
+    "editor": r"责任编辑|責任編輯|责编|編輯|编\s*辑|审核|审校|校对",
+    "author": r"作\s*者|记\s*者|記\s*者|撰\s*稿|撰文|文\s*/\s*图|文/图|文图|供稿",
+    "original_title": r"原标题|原標題",
+    "summary": r"摘\s*要|内容摘要|导读",
+    "clicks": r"点击数?|點擊數?|浏览次数|浏览量|阅读量|阅读次数|访问量|访问次数",
+    "font": r"字号|字體|字体",
+}
+LABEL_RE = re.compile(r"[【\[（(]?\s*(" + "|".join(f"(?P<{k}>{v})" for k, v in LABELS.items())
+                      + r")\s*[】\]）)]?\s*[:：]\s*")
+#: tokens that may sit on a metadata line besides label:value pairs
+META_LINE_NOISE_RE = re.compile(
+    r"[【\[]\s*[大中小]\s*[】\]]|[【\[]?\s*(?:打印|关闭|關閉|打印本页|关闭窗口|收藏|纠错|分享|默认|大|中|小|次|返回顶部)\s*[】\]]?|"
+    r"[|｜/\s]+")
+#: a value longer than this is not a metadata value (the "label" was body text)
+MAX_VALUE_LEN = {"summary": 1000, "original_title": 120}
+DEFAULT_MAX_VALUE_LEN = 30
+#: fields whose value may be a sentence; the others hold names and dates
+FREE_TEXT_FIELDS = ("summary", "original_title")
+SENTENCE_PUNCT_RE = re.compile(r"[，。！？；]")
+#: a labelled line is metadata when at most this many characters remain after removing the pairs
+META_LINE_MAX_REST = 4
+#: credits such as ``（记者 范萌）`` / ``(綿陽日報社融媒體記者 范萌)`` at the end of an article
+CREDIT_AUTHOR_RE = re.compile(r"^[(（].{0,30}?(?:记者|記者|通讯员|通訊員)\s*([\u4e00-\u9fff·]{2,4}(?:[\s、,，]+[\u4e00-\u9fff·]{2,4})*)\s*[)）]$")
+
+
+def meta_tags(tree) -> dict[str, str]:
+    """``{lower-case name/property/itemprop: content}``; the first occurrence wins."""
+    out: dict[str, str] = {}
+    for el in tree.iter("meta"):
+        key = el.get("name") or el.get("property") or el.get("itemprop") or el.get("http-equiv")
+        content = el.get("content")
+        if key and content and content.strip():
+            out.setdefault(key.strip().lower(), " ".join(content.split()))
+    return out
+
+
+def meta_field(meta: dict[str, str], field: str) -> str | None:
+    for key in META_FIELDS[field]:
+        if meta.get(key):
+            return meta[key]
+    return None
+
+
+def element_text(el) -> str:
+    return " ".join("".join(el.itertext()).split())
+
+
+def html_title(tree) -> str | None:
+    el = tree.find(".//title")
+    if el is None:
+        return None
+    return " ".join((el.text_content() if hasattr(el, "text_content") else el.text or "").split()) or None
+
+
+def strip_site_suffix(title: str | None) -> str | None:
+    """``标题_XX人民政府`` -> ``标题``: keep the longest part of the ``<title>``."""
+    if not title:
+        return title
+    parts = [p for p in TITLE_SPLIT_RE.split(title) if p.strip()]
+    if len(parts) <= 1:
+        return title.strip()
+    return max(parts, key=len).strip()
+
+
+def headline_candidates(tree, limit: int = 12) -> list[str]:
+    """Texts of headline-like elements, in the order of :data:`HEADLINE_XPATHS`."""
+    seen, out = set(), []
+    for xp in HEADLINE_XPATHS:
+        for el in tree.xpath(xp):
+            if not isinstance(el.tag, str) or el.tag in ("script", "style", "body", "meta", "link"):
+                continue
+            text = element_text(el)
+            if 4 <= len(text) <= 120 and text not in seen:
+                seen.add(text)
+                out.append(text)
+                if len(out) >= limit:
+                    return out
+    return out
+
+
+def parse_labelled_line(line: str) -> tuple[dict[str, str], bool]:
+    """``(fields, is_metadata_line)`` for one text line.
+
+    ``fields`` maps field names (``published``, ``source``, ``editor``, ``author``, ``original_title``,
+    ``summary``, ``clicks``, ``font``) to values. ``is_metadata_line`` is True when nothing but labelled
+    pairs and tool-bar words (打印, 关闭, 【大 中 小】) is on the line, so it can leave the body.
+    """
+    matches = list(LABEL_RE.finditer(line))
+    fields: dict[str, str] = {}
+    if not matches:
+        rest = META_LINE_NOISE_RE.sub("", line)
+        return fields, False
+    consumed = 0
+    rest_parts = [line[:matches[0].start()]]
+    for i, m in enumerate(matches):
+        name = m.lastgroup if m.lastgroup in LABELS else next(k for k in LABELS if m.group(k))
+        end = matches[i + 1].start() if i + 1 < len(matches) else len(line)
+        value = line[m.end():end]
+        if name not in ("summary", "original_title"):
+            gap = re.search(r"\s{2,}|\u3000|[|｜]", value.strip())
+            if gap:
+                value, tail = value.strip()[:gap.start()], value.strip()[gap.start():]
+                rest_parts.append(tail)
+        value = value.strip(" \t\u3000|｜")
+        limit = MAX_VALUE_LEN.get(name, DEFAULT_MAX_VALUE_LEN)
+        if len(value) > limit or (name not in FREE_TEXT_FIELDS and SENTENCE_PUNCT_RE.search(value)):
+            return {}, False
+        if value and name not in fields:
+            fields[name] = value
+        consumed += 1
+    rest = META_LINE_NOISE_RE.sub("", "".join(rest_parts))
+    return fields, len(rest) <= META_LINE_MAX_REST
+
+
+def credit_author(line: str) -> str | None:
+    m = CREDIT_AUTHOR_RE.match(line.strip())
+    return m.group(1) if m else None
