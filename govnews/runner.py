@@ -1,0 +1,399 @@
+"""Launch one crawl as a subprocess with a time limit, and record it in ``crawl_runs``.
+
+Used by the scheduler daemon (``govnews schedule`` / ``scheduler.py``) and by ``govnews crawl --due``::
+
+    from govnews.runner import run_crawl
+    result = run_crawl(profile, db_url=url, trigger="schedule", time_limit=3600, grace=30)
+    result.status    # "ok" | "failed" | "timeout" | "interrupted" | "locked"
+
+What one run does:
+
+1. Probe the site lock (``storage.runs``). If another process holds it, record a run with status
+   ``locked`` (with the holder in ``log_tail``) and do not launch anything. The crawl process itself
+   takes the lock again at spider open, so the probe is only an early, cheap check.
+2. ``start_run`` (status ``running``), then launch ``python -m scrapy crawl gov_news -a site=<profile>``
+   in the repository root with ``GOVNEWS_DB_URL`` and ``GOVNEWS_RUN_ID`` in its environment. The crawl
+   writes its counters into that row; the runner owns the row's status, exit code and log tail.
+3. Collect its output (stdout and stderr merged), keeping the last lines (and optionally writing
+   everything to a log file).
+4. On the time limit, or when ``stop_event`` is set (daemon shutdown), send SIGTERM (Scrapy then
+   closes the spider gracefully), wait ``grace`` seconds, then SIGKILL the process group.
+5. ``finish_run`` with status ``ok`` (exit 0), ``failed`` (non-zero exit or launch error),
+   ``timeout``, ``interrupted`` or ``locked`` (the crawl lost the lock race), the exit code and the
+   log tail.
+
+The crawl runs in its own session (process group), so a Ctrl-C in the daemon's terminal or a signal
+to the daemon's group does not reach it directly: the runner decides when and how it is stopped.
+"""
+from __future__ import annotations
+
+import collections
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterable, Protocol, Sequence
+
+logger = logging.getLogger(__name__)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DB_URL_ENV = "GOVNEWS_DB_URL"
+RUN_ID_ENV = "GOVNEWS_RUN_ID"
+DEFAULT_TIME_LIMIT = 2 * 3600.0   # seconds
+DEFAULT_GRACE = 30.0              # seconds between SIGTERM and SIGKILL
+LOG_TAIL_LINES = 60
+LOG_TAIL_CHARS = 8000
+POLL_SECONDS = 0.1
+
+STATUS_OK = "ok"
+STATUS_FAILED = "failed"
+STATUS_TIMEOUT = "timeout"
+STATUS_INTERRUPTED = "interrupted"
+STATUS_LOCKED = "locked"
+FINAL_STATUSES = (STATUS_OK, STATUS_FAILED, STATUS_TIMEOUT, STATUS_INTERRUPTED, STATUS_LOCKED)
+
+# Scrapy logs "Spider closed (<reason>)"; the crawl's run extension closes with reason "locked"
+# when it cannot take the site lock.
+_LOCKED_MARKERS = ("Spider closed (locked)",)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class RunResult:
+    site: str
+    status: str
+    run_id: int | None = None
+    exit_code: int | None = None
+    log_tail: str = ""
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    pid: int | None = None
+    holder: str | None = None          # the other lock holder when status == "locked"
+    command: list[str] = field(default_factory=list)
+
+    @property
+    def duration(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == STATUS_OK
+
+
+class RunStore(Protocol):
+    """Where runs are recorded and locks probed (the default is :class:`StorageRunStore`)."""
+
+    def start(self, site: str, trigger: str) -> int: ...
+
+    def finish(self, run_id: int, *, status: str, exit_code: int | None, log_tail: str) -> None: ...
+
+    def lock_holder(self, site: str) -> str | None: ...
+
+    def recorded_status(self, run_id: int) -> str | None: ...
+
+
+class StorageRunStore:
+    """:class:`RunStore` on ``storage.runs`` (``crawl_runs`` and ``site_locks``)."""
+
+    def __init__(self, engine):
+        self.engine = engine
+
+    def start(self, site: str, trigger: str) -> int:
+        from storage import runs
+
+        return runs.start_run(self.engine, site, trigger=trigger)
+
+    def attach(self, run_id: int, pid: int) -> None:
+        """Record the crawl's pid (the row is created with the runner's pid)."""
+        from storage import runs
+
+        runs.update_run(self.engine, run_id, pid=pid)
+
+    def finish(self, run_id: int, *, status: str, exit_code: int | None, log_tail: str) -> None:
+        from storage import runs
+
+        runs.finish_run(self.engine, run_id, status=status, exit_code=exit_code, log_tail=log_tail)
+
+    def lock_holder(self, site: str) -> str | None:
+        """Who holds a live lease on ``site`` (None when free or expired)."""
+        from storage import runs
+
+        info = runs.lock_holder(self.engine, site)
+        if not info or info.get("expired"):
+            return None
+        until = info.get("expires_at")
+        return f"{info['holder']}" + (f" (lease until {until:%Y-%m-%d %H:%M:%S} UTC)" if until else "")
+
+    def recorded_status(self, run_id: int) -> str | None:
+        from storage import runs
+
+        row = runs.get_run(self.engine, run_id)
+        return row["status"] if row else None
+
+
+def absolute_db_url(url: str) -> str:
+    """``url`` normalised, with a relative SQLite path made absolute (crawls run in the repo root)."""
+    from sqlalchemy.engine import make_url
+
+    from storage.db import normalize_db_url
+
+    url = normalize_db_url(url)
+    parsed = make_url(url)
+    db = parsed.database
+    if parsed.drivername.startswith("sqlite") and db and db != ":memory:" \
+            and not db.startswith("file:") and not Path(db).is_absolute():
+        url = parsed.set(database=str(Path(db).resolve())).render_as_string(hide_password=False)
+    return url
+
+
+def crawl_command(profile, *, python: str | None = None, extra_args: Sequence[str] = ()) -> list[str]:
+    """``python -m scrapy crawl gov_news -a site=<profile path or name>`` for a SiteProfile."""
+    path = getattr(profile, "path", None)
+    target = str(Path(path).resolve()) if path else profile.name
+    return [python or sys.executable, "-m", "scrapy", "crawl", "gov_news", "-a", f"site={target}",
+            *extra_args]
+
+
+def _signal_process(proc: subprocess.Popen, sig: int, *, group: bool) -> None:
+    try:
+        if group:
+            os.killpg(proc.pid, sig)
+        else:
+            proc.send_signal(sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def terminate(proc: subprocess.Popen, grace: float) -> bool:
+    """SIGTERM, wait up to ``grace`` seconds, then SIGKILL the process group.
+
+    Returns True when the process had to be killed."""
+    if proc.poll() is not None:
+        return False
+    _signal_process(proc, signal.SIGTERM, group=False)
+    try:
+        proc.wait(timeout=max(grace, 0))
+        return False
+    except subprocess.TimeoutExpired:
+        pass
+    _signal_process(proc, signal.SIGKILL, group=True)
+    proc.wait()
+    return True
+
+
+def _reader(stream, tail: collections.deque, log_file, on_line: Callable[[str], None] | None):
+    try:
+        for line in stream:
+            line = line.rstrip("\n")
+            tail.append(line)
+            if log_file is not None:
+                log_file.write(line + "\n")
+                log_file.flush()
+            if on_line is not None:
+                on_line(line)
+    except (ValueError, OSError):  # pragma: no cover - stream closed under us
+        pass
+
+
+def _format_tail(lines: Iterable[str], notes: list[str]) -> str:
+    text = "\n".join([*lines, *notes])
+    if len(text) > LOG_TAIL_CHARS:
+        text = "…" + text[-(LOG_TAIL_CHARS - 1):]
+    return text
+
+
+def run_crawl(
+    profile,
+    *,
+    db_url: str | None = None,
+    engine=None,
+    store: RunStore | None = None,
+    trigger: str = "schedule",
+    time_limit: float | None = DEFAULT_TIME_LIMIT,
+    grace: float = DEFAULT_GRACE,
+    command: Sequence[str] | None = None,
+    cwd: str | os.PathLike = REPO_ROOT,
+    env: dict[str, str] | None = None,
+    stop_event: threading.Event | None = None,
+    log_path: str | os.PathLike | None = None,
+    tail_lines: int = LOG_TAIL_LINES,
+    check_lock: bool = True,
+    on_start: Callable[[subprocess.Popen, int], None] | None = None,
+    on_line: Callable[[str], None] | None = None,
+) -> RunResult:
+    """Run one crawl of ``profile`` (a ``crawler.profiles.SiteProfile``) and record it.
+
+    ``db_url``: the archive (default ``storage.db.default_db_url()``), passed to the crawl as
+    ``GOVNEWS_DB_URL``; ``engine``/``store`` override where the run is recorded (tests).
+    ``command``: the process to launch (default :func:`crawl_command`). ``time_limit``: seconds
+    (None: no limit). ``grace``: seconds between SIGTERM and SIGKILL. ``stop_event``: when set, the
+    crawl is stopped the same way and recorded as ``interrupted``. ``on_start(proc, run_id)`` is
+    called once the process runs.
+    """
+    site = profile.name
+    if db_url is None:
+        from storage.db import default_db_url
+
+        db_url = default_db_url()
+    db_url = absolute_db_url(db_url)
+    own_engine = None
+    if store is None:
+        if engine is None:
+            from storage.db import make_engine
+
+            engine = own_engine = make_engine(db_url)
+        store = StorageRunStore(engine)
+    try:
+        return _run(profile, site, db_url, store, trigger, time_limit, grace, command, cwd, env,
+                    stop_event, log_path, tail_lines, check_lock, on_start, on_line)
+    finally:
+        if own_engine is not None:
+            own_engine.dispose()
+
+
+def _run(profile, site, db_url, store, trigger, time_limit, grace, command, cwd, env, stop_event,
+         log_path, tail_lines, check_lock, on_start, on_line) -> RunResult:
+    started = utcnow()
+    if check_lock:
+        holder = store.lock_holder(site)
+        if holder:
+            note = f"[runner] not started: site {site!r} is locked by {holder}"
+            run_id = store.start(site, trigger)
+            store.finish(run_id, status=STATUS_LOCKED, exit_code=None, log_tail=note)
+            logger.warning("%s (run %s)", note, run_id)
+            return RunResult(site, STATUS_LOCKED, run_id=run_id, log_tail=note, started_at=started,
+                             finished_at=utcnow(), holder=holder)
+
+    cmd = list(command) if command is not None else crawl_command(profile)
+    run_id = store.start(site, trigger)
+    result = RunResult(site, STATUS_FAILED, run_id=run_id, started_at=started, command=cmd)
+    child_env = dict(os.environ)
+    child_env.update(env or {})
+    child_env[DB_URL_ENV] = db_url
+    child_env[RUN_ID_ENV] = str(run_id)
+    child_env.setdefault("PYTHONUNBUFFERED", "1")
+
+    tail: collections.deque[str] = collections.deque(maxlen=max(tail_lines, 1))
+    notes: list[str] = []
+    log_file = None
+    proc = None
+    reader = None
+    reason: str | None = None
+    try:
+        if log_path is not None:
+            Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+            log_file = open(log_path, "a", encoding="utf-8")
+        logger.info("run %s: starting crawl of %s (trigger=%s, limit=%ss)", run_id, site, trigger,
+                    time_limit)
+        try:
+            proc = subprocess.Popen(
+                cmd, cwd=str(cwd), env=child_env, stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8",
+                errors="replace", bufsize=1, start_new_session=True,
+            )
+        except OSError as exc:
+            notes.append(f"[runner] could not launch {cmd!r}: {exc}")
+            result.status = STATUS_FAILED
+            return result
+        result.pid = proc.pid
+        attach = getattr(store, "attach", None)
+        if attach is not None:
+            try:
+                attach(run_id, proc.pid)
+            except Exception:  # pragma: no cover - informative only
+                logger.exception("run %s: could not record the crawl pid", run_id)
+        reader = threading.Thread(target=_reader, args=(proc.stdout, tail, log_file, on_line),
+                                  name=f"crawl-output-{site}", daemon=True)
+        reader.start()
+        if on_start is not None:
+            on_start(proc, run_id)
+
+        deadline = None if time_limit is None else time.monotonic() + time_limit
+        try:
+            while proc.poll() is None:
+                if stop_event is not None and stop_event.is_set():
+                    reason = STATUS_INTERRUPTED
+                elif deadline is not None and time.monotonic() >= deadline:
+                    reason = STATUS_TIMEOUT
+                if reason:
+                    break
+                if stop_event is not None:
+                    stop_event.wait(POLL_SECONDS)
+                else:
+                    time.sleep(POLL_SECONDS)
+        except KeyboardInterrupt:
+            reason = STATUS_INTERRUPTED
+            _stop(proc, reason, grace, time_limit, notes, site, run_id)
+            raise
+        if reason:
+            _stop(proc, reason, grace, time_limit, notes, site, run_id)
+        rc = proc.wait()
+        result.exit_code = rc
+        if reader is not None:
+            reader.join(timeout=5)
+        if reason:
+            result.status = reason
+        elif rc == 0:
+            result.status = STATUS_OK
+            recorded = store.recorded_status(run_id)
+            if recorded == STATUS_LOCKED or any(m in line for line in tail for m in _LOCKED_MARKERS):
+                result.status = STATUS_LOCKED
+            elif recorded == STATUS_FAILED:
+                result.status = STATUS_FAILED
+        else:
+            result.status = STATUS_FAILED
+            notes.append(f"[runner] crawl exited with code {rc}")
+        return result
+    except BaseException as exc:
+        if proc is not None and proc.poll() is None:
+            reason = reason or STATUS_INTERRUPTED
+            _stop(proc, reason, grace, time_limit, notes, site, run_id)
+            result.exit_code = proc.returncode
+        result.status = reason or STATUS_FAILED
+        if not isinstance(exc, KeyboardInterrupt):
+            notes.append(f"[runner] error: {exc!r}")
+        raise
+    finally:
+        if reader is not None and reader.is_alive():
+            reader.join(timeout=5)
+        if log_file is not None:
+            log_file.close()
+        if proc is not None and proc.stdout is not None:
+            try:
+                proc.stdout.close()
+            except OSError:  # pragma: no cover
+                pass
+        result.finished_at = utcnow()
+        result.log_tail = _format_tail(tail, notes)
+        try:
+            store.finish(run_id, status=result.status, exit_code=result.exit_code,
+                         log_tail=result.log_tail)
+        except Exception:
+            logger.exception("run %s: could not record the end of the run", run_id)
+        logger.info("run %s: crawl of %s finished: %s (exit code %s, %.1fs)", run_id, site,
+                    result.status, result.exit_code, result.duration or 0.0)
+
+
+def _stop(proc, reason, grace, time_limit, notes, site, run_id) -> None:
+    why = "time limit of %ss reached" % time_limit if reason == STATUS_TIMEOUT else "stop requested"
+    logger.warning("run %s: %s for %s; sending SIGTERM (grace %ss)", run_id, why, site, grace)
+    killed = terminate(proc, grace)
+    notes.append(f"[runner] {why}: sent SIGTERM"
+                 + (f"; killed after {grace}s grace" if killed else "; it exited within the grace period"))
+
+
+__all__ = [
+    "RunResult", "RunStore", "StorageRunStore", "absolute_db_url", "crawl_command", "run_crawl", "terminate",
+    "DEFAULT_TIME_LIMIT", "DEFAULT_GRACE", "FINAL_STATUSES",
+]
