@@ -1,0 +1,185 @@
+"""Loopback HTTP server for a :class:`DemoSite` (threaded ``http.server`` in a background thread)."""
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+import threading
+from contextlib import contextmanager
+from email.utils import parsedate_to_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Iterator
+
+from .site import DemoSite
+
+
+class NonLoopbackError(ValueError):
+    """The demo site only ever listens on loopback addresses."""
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    if header.strip() == "*":
+        return True
+    want = etag.strip().removeprefix("W/")
+    return any(tag.strip().removeprefix("W/") == want for tag in header.split(","))
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_version = "DemoGovWeb/1.0"
+    sys_version = ""
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args) -> None:  # quiet
+        pass
+
+    def _record(self) -> None:
+        srv: DemoServer = self.server.demo  # type: ignore[attr-defined]
+        with srv._lock:
+            srv.requests.append((self.command, self.path, {k: v for k, v in self.headers.items()}))
+
+    def _answer(self, head_only: bool = False) -> None:
+        self._record()
+        srv: DemoServer = self.server.demo  # type: ignore[attr-defined]
+        body = b""
+        if self.command == "POST":
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+        page = srv.site.get(self.path, host=self.headers.get("Host"), body=body)
+        if page is None:
+            data, ctype, _ = srv.site.not_found()
+            self._send(404, data, ctype, {}, head_only)
+            return
+        data, ctype, headers = page
+        etag, lm = headers.get("ETag"), headers.get("Last-Modified")
+        inm, ims = self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since")
+        not_modified = False
+        if inm is not None and etag:
+            not_modified = _etag_matches(inm, etag)
+        elif ims and lm:
+            try:
+                not_modified = parsedate_to_datetime(lm) <= parsedate_to_datetime(ims)
+            except (TypeError, ValueError):
+                not_modified = False
+        if not_modified and self.command in ("GET", "HEAD"):
+            self._send(304, b"", None, headers, True)
+            return
+        self._send(200, data, ctype, headers, head_only)
+
+    def _send(self, status: int, data: bytes, ctype: str | None, headers: dict[str, str], head_only: bool) -> None:
+        try:
+            self.send_response(status)
+            if ctype:
+                self.send_header("Content-Type", ctype)
+            for k, v in headers.items():
+                self.send_header(k, v)
+            if status != 304:
+                self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if not head_only and status != 304:
+                self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    def do_GET(self) -> None:
+        self._answer()
+
+    def do_HEAD(self) -> None:
+        self._answer(head_only=True)
+
+    def do_POST(self) -> None:
+        self._answer()
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def handle_error(self, request, client_address) -> None:  # no tracebacks on stderr
+        pass
+
+
+class DemoServer:
+    """A running demo server: ``url``, ``port``, ``requests`` [(method, path, headers)], ``stop()``."""
+
+    def __init__(self, site: DemoSite, host: str = "127.0.0.1", port: int = 0):
+        if not is_loopback(host):
+            raise NonLoopbackError(f"refusing to serve the demo site on non-loopback host {host!r}")
+        self.site = site
+        self.host = host
+        self.requests: list[tuple[str, str, dict[str, str]]] = []
+        self._lock = threading.Lock()
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        server_cls = type("_DemoHTTPServer", (_QuietServer,), {"address_family": family})
+        self._httpd = server_cls((host, port), _Handler)
+        self._httpd.demo = self  # type: ignore[attr-defined]
+        self.port: int = self._httpd.server_address[1]
+        h = f"[{host}]" if ":" in host else host
+        self.url = f"http://{h}:{self.port}/"
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> "DemoServer":
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
+                                        name=f"demosite:{self.port}", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self._httpd.serve_forever(poll_interval=0.2)
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join(timeout=5)
+            self._thread = None
+        self._httpd.server_close()
+
+    def paths(self) -> list[str]:
+        """Requested paths (with query) in order."""
+        with self._lock:
+            return [p for _, p, _ in self.requests]
+
+    def clear(self) -> None:
+        with self._lock:
+            self.requests.clear()
+
+    def __enter__(self) -> "DemoServer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+@contextmanager
+def serve(site: DemoSite | None = None, host: str = "127.0.0.1", port: int = 0) -> Iterator[DemoServer]:
+    """Serve ``site`` (default: the bundled demo) on loopback in a background thread."""
+    server = DemoServer(site or DemoSite(), host, port).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def write_site(site: DemoSite, directory: str | os.PathLike) -> list[Path]:
+    """Dump the static pages as files (``/`` -> ``index.html``).  Dynamic URLs (calendar, topic
+    chain, Hanweb dataproxy) need the server and are not written.  Returns the written paths."""
+    root = Path(directory)
+    written = []
+    for path, (data, _ctype, _headers) in sorted(site.pages.items()):
+        rel = path.lstrip("/") or "index.html"
+        if rel.endswith("/"):
+            rel += "index.html"
+        target = root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        written.append(target)
+    return written
