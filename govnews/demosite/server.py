@@ -173,12 +173,14 @@ def write_site(site: DemoSite, directory: str | os.PathLike) -> list[Path]:
     """Dump the static pages as files (``/`` -> ``index.html``).  Dynamic URLs (calendar, topic
     chain, Hanweb dataproxy) need the server and are not written.  Returns the written paths."""
     root = Path(directory)
-    written = []
+    written: list[Path] = []
     for path, (data, _ctype, _headers) in sorted(site.pages.items()):
         rel = path.lstrip("/") or "index.html"
         if rel.endswith("/"):
             rel += "index.html"
         target = root / rel
+        if target in written:
+            continue
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
         written.append(target)

@@ -24,6 +24,8 @@ PY = "a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿɡ"
 GLOSS_RE = re.compile(rf"(?<=[\u3400-\u9fff])\([{PY}]+\)")
 PAIR_RE = re.compile(rf"([\u3400-\u9fff])\(([{PY}]+)\)")
 BROKEN_GLOSS_RE = re.compile(rf"\?[{PY}]+\)")
+# a gloss glued after a Latin letter ("力促I(mǎi)BM"): only when it carries a tone mark
+TONED_GLOSS_RE = re.compile(rf"\([a-zü]*[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ][{PY}]*\)")
 # Broken glosses as they appear in the seeds, with the characters they stand for.
 BROKEN_FORMS = {"日?qǐng)?bào)": "日報", "高新?lián)?dāng)": "高新擔當"}
 
@@ -48,6 +50,7 @@ def strip_glosses(text: str) -> str:
     for bad, good in BROKEN_FORMS.items():
         text = text.replace(bad, good)
     text = GLOSS_RE.sub("", text)
+    text = TONED_GLOSS_RE.sub("", text)
     return BROKEN_GLOSS_RE.sub("", text)
 
 
