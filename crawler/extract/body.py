@@ -36,6 +36,9 @@ BLOCK_TAGS = frozenset({"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h
                         "blockquote", "pre", "hr", "center", "figure", "figcaption", "td", "th", "main",
                         "tbody", "thead", "body", "font_block"})
 XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+#: a DOCTYPE after other content (pages with scripts glued before ``<html>``) makes libxml2 drop the body
+DOCTYPE_RE = re.compile(r"<!DOCTYPE[^>]*>", re.I)
+HTML_START_RE = re.compile(r"<html[\s>]", re.I)
 TRAFILATURA_OPTIONS = dict(with_metadata=False, include_comments=False, include_tables=True,
                            include_images=False, include_links=False, favor_precision=True,
                            deduplicate=False)
@@ -44,12 +47,24 @@ TRAFILATURA_OPTIONS = dict(with_metadata=False, include_comments=False, include_
 def parse_html(text: str):
     """Parse decoded HTML once; None for a page lxml cannot make a tree of."""
     text = XML_DECL_RE.sub("", text, count=1)
+    text = DOCTYPE_RE.sub("", text)
     if not text.strip():
         return None
     try:
-        return lxml_html.document_fromstring(text)
+        tree = lxml_html.document_fromstring(text)
     except (etree.ParserError, ValueError):
         return None
+    if tree.find("body") is None:
+        # content glued before <html> (scripts) can make libxml2 drop the body: parse from <html> on
+        start = HTML_START_RE.search(text)
+        if start and start.start() > 0:
+            try:
+                retry = lxml_html.document_fromstring(text[start.start():])
+            except (etree.ParserError, ValueError):
+                retry = None
+            if retry is not None and retry.find("body") is not None:
+                return retry
+    return tree
 
 
 def text_lines(root) -> list[str]:

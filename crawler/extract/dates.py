@@ -18,11 +18,18 @@ MAX_FUTURE = timedelta(days=2)
 DATE_RE = re.compile(
     r"(?<!\d)((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)\s*日?"
     r"(?:\s*T?\s*(\d{1,2})\s*[:：时]\s*(\d{1,2})(?:\s*[:：分]\s*(\d{1,2}))?)?")
+#: ``17/5/2005 9:23:57 PM``: day first (as most sites outside the US print it) unless the second number > 12
+DATE_US_RE = re.compile(
+    r"(?<![\d/])(\d{1,2})/(\d{1,2})/((?:19|20)\d{2})(?![\d/])"
+    r"(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?")
+#: a "dateline" is a line that is mostly a date: at most this many other characters
+DATELINE_MAX_REST = 24
+SENTENCE_PUNCT_RE = re.compile(r"[，。！？；,]")
 #: ISO 8601 with an offset, as in ``article:published_time``
 ISO_OFFSET_RE = re.compile(r"^\s*\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})\s*$")
 #: labels that introduce the publication date on a line
 DATE_LABEL_RE = re.compile(
-    r"(?:发布时间|發佈時間|發布時間|发稿时间|發稿時間|发布日期|發佈日期|发表时间|发表日期|更新时间|日期|时间|時間|日\s*期|时\s*间)"
+    r"(?:发布时间|發佈時間|發布時間|发稿时间|發稿時間|发布日期|發佈日期|发表时间|发表日期|发表于|发布于|更新时间|日期|时间|時間|日\s*期|时\s*间)"
     r"\s*[:：]?\s*(?=(?:19|20)\d{2})")
 #: meta names/properties (lower case) holding the publication date, best first
 DATE_META_KEYS = (
@@ -75,7 +82,28 @@ def parse_date(text: str | None, *, now: datetime | None = None) -> datetime | N
         dt = make_date(*m.groups(), now=now)
         if dt:
             return dt
+    for m in DATE_US_RE.finditer(text):
+        d, mo, y, h, mi, sec, ampm = m.groups()
+        if int(mo) > 12:
+            mo, d = d, mo
+        if h and ampm:
+            h = int(h) % 12 + (12 if ampm.lower() == "pm" else 0)
+        dt = make_date(y, mo, d, h, mi, sec, now=now)
+        if dt:
+            return dt
     return None
+
+
+def count_dates(text: str) -> int:
+    return len(DATE_RE.findall(text)) + len(DATE_US_RE.findall(text))
+
+
+def is_dateline(line: str) -> bool:
+    """A line that is essentially one date (``2004-12-10 11:55:08``, ``2004-12-10 阅读10544次``)."""
+    if count_dates(line) != 1 or SENTENCE_PUNCT_RE.search(line):
+        return False
+    rest = DATE_US_RE.sub("", DATE_RE.sub("", line))
+    return len("".join(rest.split())) <= DATELINE_MAX_REST
 
 
 def date_from_meta(meta: dict[str, str], *, now: datetime | None = None) -> datetime | None:
@@ -116,21 +144,46 @@ def url_month(url: str | None) -> tuple[int, int] | None:
     return None
 
 
-def find_date(meta: dict[str, str], header_lines, url: str | None, *,
-              now: datetime | None = None) -> tuple[datetime | None, str | None]:
-    """(date, how) from meta tags, labelled lines, the URL, then the first date in the header lines.
+TIME_RE = re.compile(r"\d{1,2}\s*[:：]\s*\d{2}")
 
-    ``header_lines`` are the page's text lines around the headline (before the body ends).
-    """
-    for how, dt in (("meta", lambda: date_from_meta(meta, now=now)),
-                    ("label", lambda: date_from_labelled(header_lines, now=now)),
-                    ("url", lambda: date_from_url(url, now=now))):
-        found = dt()
-        if found:
-            return found, how
-    month = url_month(url)
-    for line in header_lines:
+
+def first_date(lines, month: tuple[int, int] | None = None, *, datelines_only: bool = False,
+               with_time: bool = False, now: datetime | None = None):
+    """First date in ``lines`` (only from datelines / with a time of day if asked), skipping ranges
+    and lists of dates."""
+    for line in lines:
+        if datelines_only and not is_dateline(line):
+            continue
+        if with_time and not TIME_RE.search(line):
+            continue
+        if count_dates(line) != 1:
+            continue
         found = parse_date(line, now=now)
         if found and (month is None or (found.year, found.month) == month):
-            return found, "text"
+            return found
+    return None
+
+
+def find_date(meta: dict[str, str], header_lines, url: str | None, page_lines=(), *,
+              now: datetime | None = None) -> tuple[datetime | None, str | None]:
+    """(date, how): meta tags, labelled header lines, the URL, a dateline near the headline, labelled
+    page lines, then the first date in the header lines, a dateline in the page, the first date in the
+    page (in the URL's month when the URL has one; lines holding several dates are skipped).
+
+    ``header_lines`` are the page's text lines around the headline; ``page_lines`` all text lines.
+    """
+    month = url_month(url)
+    for how, find in (("meta", lambda: date_from_meta(meta, now=now)),
+                      ("label", lambda: date_from_labelled(header_lines, now=now)),
+                      ("url", lambda: date_from_url(url, now=now)),
+                      ("dateline", lambda: first_date(header_lines, month, datelines_only=True, now=now)),
+                      ("page-label", lambda: date_from_labelled(page_lines, now=now)),
+                      ("text", lambda: first_date(header_lines, month, now=now)),
+                      ("page-timestamp", lambda: first_date(page_lines, month, datelines_only=True,
+                                                            with_time=True, now=now)),
+                      ("page-dateline", lambda: first_date(page_lines, month, datelines_only=True, now=now)),
+                      ("page-text", lambda: first_date(page_lines, month, now=now))):
+        found = find()
+        if found:
+            return found, how
     return None, None

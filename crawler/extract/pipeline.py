@@ -55,7 +55,7 @@ def extract(data: bytes, url: str | None = None, *, encoding: str | None = None,
     text, codec = decode_html(data or b"", encoding or hints.get("encoding"))
     if url is None:
         url = cleaneval_wrapper(data[:2048] if data else b"")[0]
-    text = WRAPPER_LINE_RE.sub("", text, count=1)
+    # the CleanEval wrapper line stays: libxml2 treats it as an unknown element in <body>
     art = Article(url=url, encoding=codec)
     flags = art.flags
     tree = body_mod.parse_html(text)
@@ -149,7 +149,7 @@ def extract(data: bytes, url: str | None = None, *, encoding: str | None = None,
     published = parse_date(date_lines[0]) if date_lines else None
     how_date = "label" if published else None
     if published is None:
-        published, how_date = find_date(meta, header + cleaned[:3], url)
+        published, how_date = find_date(meta, header + cleaned[:3], url, page_clean[start:] + page_clean[:start])
     art.published_at = published
     flags["date_from"] = how_date
 
