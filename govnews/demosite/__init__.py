@@ -24,6 +24,8 @@ API
     with serve(site, host="127.0.0.1", port=0) as server:   # threaded http.server, background thread
         server.url, server.port
         server.requests   # [(method, path_with_query, headers)] for counting requests
+        server.faults["/news/index.html"] = 503   # fault injection (path with or without query)
+        server.delay_seconds = 0.5                # slow server
     write_site(site, "out/")                  # static files (dynamic URLs need the server)
     demo_profile_toml("http://127.0.0.1:9999/")  # sites/demo.toml text for another port
 

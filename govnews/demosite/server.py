@@ -5,6 +5,7 @@ import ipaddress
 import os
 import socket
 import threading
+import time
 from contextlib import contextmanager
 from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -38,6 +39,24 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "DemoGovWeb/1.0"
     sys_version = ""
     protocol_version = "HTTP/1.1"
+    timeout = 15  # idle keep-alive connections are closed after this many seconds
+
+    def setup(self) -> None:
+        super().setup()
+        srv: DemoServer = self.server.demo  # type: ignore[attr-defined]
+        with srv._lock:
+            srv._connections.add(self.connection)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            srv: DemoServer = self.server.demo  # type: ignore[attr-defined]
+            with srv._lock:
+                srv._connections.discard(self.connection)
+
+    def version_string(self) -> str:
+        return self.server_version
 
     def log_message(self, format: str, *args) -> None:  # quiet
         pass
@@ -54,6 +73,13 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command == "POST":
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
+        if srv.delay_seconds:
+            time.sleep(srv.delay_seconds)
+        forced = srv.faults.get(self.path, srv.faults.get(self.path.split("?", 1)[0]))
+        if forced:
+            data = f"<html><body><h1>{forced}</h1></body></html>".encode()
+            self._send(forced, data, "text/html; charset=utf-8", {}, head_only)
+            return
         page = srv.site.get(self.path, host=self.headers.get("Host"), body=body)
         if page is None:
             data, ctype, _ = srv.site.not_found()
@@ -109,7 +135,11 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 class DemoServer:
-    """A running demo server: ``url``, ``port``, ``requests`` [(method, path, headers)], ``stop()``."""
+    """A running demo server: ``url``, ``port``, ``requests`` [(method, path, headers)], ``stop()``.
+
+    Fault injection for reliability tests: ``faults[path] = 503`` answers that path (with or
+    without its query) with the status; ``delay_seconds`` delays every answer.
+    """
 
     def __init__(self, site: DemoSite, host: str = "127.0.0.1", port: int = 0):
         if not is_loopback(host):
@@ -118,6 +148,9 @@ class DemoServer:
         self.host = host
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self._lock = threading.Lock()
+        self._connections: set[socket.socket] = set()
+        self.faults: dict[str, int] = {}
+        self.delay_seconds: float = 0.0
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         server_cls = type("_DemoHTTPServer", (_QuietServer,), {"address_family": family})
         self._httpd = server_cls((host, port), _Handler)
@@ -142,6 +175,13 @@ class DemoServer:
             self._thread.join(timeout=5)
             self._thread = None
         self._httpd.server_close()
+        with self._lock:
+            conns = list(self._connections)
+        for conn in conns:  # drop kept-alive connections so nothing answers after stop()
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def paths(self) -> list[str]:
         """Requested paths (with query) in order."""

@@ -186,8 +186,13 @@ class DemoSite:
     # ------------------------------------------------------------------ queries
     def section_placements(self, section: str) -> list[Placement]:
         """Placements of a section as its lists show them: newest first."""
-        items = [p for p in self.placements if p.section == section]
-        return sorted(items, key=lambda p: (p.story.published_at, p.serial), reverse=True)
+        cache = self.__dict__.setdefault("_sorted_cache", {})
+        key = (section, len(self.placements))
+        if key not in cache:
+            items = [p for p in self.placements if p.section == section]
+            cache.clear() if len(cache) > 16 else None
+            cache[key] = sorted(items, key=lambda p: (p.story.published_at, p.serial), reverse=True)
+        return list(cache[key])
 
     def _expected(self, p: Placement) -> ExpectedArticle:
         s = p.story
@@ -387,12 +392,13 @@ class DemoSite:
             now = datetime.now(timezone.utc).replace(microsecond=0)
             self._clock = max(now, (self._clock or now) + timedelta(seconds=1))
         rendered = self._render_static()
+        by_path = {p.url_path: p for p in self.placements}
         pages: dict[str, Page] = {}
         for path, (data, ctype) in rendered.items():
             old = self._pages.get(path)
             if old is None or old[0] != data:
                 if initial:
-                    art = next((p for p in self.placements if p.url_path == path), None)
+                    art = by_path.get(path)
                     self._mtimes[path] = art.story.published_at if art else self._clock
                 else:
                     self._mtimes[path] = self._clock

@@ -280,7 +280,8 @@ class SyntheticFactory:
     def _pick_paragraphs(self, rng: random.Random, i: int) -> list[int]:
         k = rng.randint(3, 5)
         best, best_overlap = None, None
-        for _attempt in range(60):
+        good_enough = 1 if len(self.chosen) < 150 else 2
+        for _attempt in range(40):
             cand = rng.sample(range(len(self.pool)), k)
             counts: dict[int, int] = {}
             for p in cand:
@@ -289,10 +290,11 @@ class SyntheticFactory:
             worst = max(counts.values(), default=0)
             if best is None or worst < best_overlap:
                 best, best_overlap = cand, worst
-            if worst <= 1:
+            if worst <= good_enough:
                 break
         for p in best:
             self.para_users.setdefault(p, []).append(i)
+        self.chosen[i] = frozenset(best)
         return best
 
     def make(self, i: int, published_at: datetime) -> Story:
