@@ -112,6 +112,7 @@ def alembic_config(url: str | None = None):
 
     cfg = Config(str(ALEMBIC_INI))
     cfg.set_main_option("script_location", str(REPO_ROOT / "alembic"))
+    cfg.attributes["quiet_logging"] = True  # keep the caller's logging configuration
     if url:
         cfg.attributes["db_url"] = normalize_db_url(url)
     return cfg
