@@ -37,7 +37,6 @@ from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
-from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -295,17 +294,8 @@ class Daemon:
             job_defaults=job_options(self.config.misfire_grace_time),
             timezone=ZoneInfo(self.config.timezone),
         )
-        sched.add_listener(self._on_event, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_ERROR)
+        # APScheduler itself logs skipped (max instances), missed (misfire grace) and failed runs.
         return sched
-
-    def _on_event(self, event) -> None:
-        if event.code == EVENT_JOB_MISSED:
-            logger.warning("%s: run due at %s was missed (beyond the misfire grace time)",
-                           event.job_id, event.scheduled_run_time)
-        elif event.code == EVENT_JOB_MAX_INSTANCES:
-            logger.warning("%s: previous crawl still running; this run is skipped", event.job_id)
-        elif event.code == EVENT_JOB_ERROR:
-            logger.error("%s: job raised %r", event.job_id, event.exception)
 
     def setup(self) -> None:
         from storage.db import default_db_url, make_engine
