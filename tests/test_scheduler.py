@@ -510,6 +510,45 @@ def test_run_due_runs_only_due_sites_and_skips_locked_runs(db_url):
         engine.dispose()
 
 
+def test_run_due_turns_sigterm_into_a_graceful_stop(sqlite_url):
+    """`govnews crawl --due` under cron/systemd: SIGTERM stops the running crawl, which is recorded
+    `interrupted`, and the previous signal handler is restored."""
+    import os
+    import signal as sig
+
+    from storage import runs
+    from storage.db import make_engine
+
+    crawl = [sys.executable, "-c", textwrap.dedent("""
+        import signal, sys, time
+        signal.signal(signal.SIGTERM, lambda *_: (print("bye", flush=True), sys.exit(0)))
+        print("ready", flush=True)
+        time.sleep(30)
+    """)]
+    before = sig.getsignal(sig.SIGTERM)
+    timer = None
+
+    def on_line(line):
+        nonlocal timer
+        if line == "ready":
+            timer = threading.Timer(0.2, os.kill, (os.getpid(), sig.SIGTERM))
+            timer.start()
+
+    engine = make_engine(sqlite_url)
+    try:
+        t0 = time.monotonic()
+        [res] = scheduling.run_due([prof("a")], db_url=sqlite_url, engine=engine, handle_signals=True,
+                                   command=crawl, on_line=on_line, grace=5)
+        assert time.monotonic() - t0 < 10
+        assert res.status == "interrupted" and "bye" in res.log_tail
+        assert runs.get_run(engine, res.run_id)["status"] == "interrupted"
+        assert sig.getsignal(sig.SIGTERM) is before
+    finally:
+        if timer is not None:
+            timer.join()
+        engine.dispose()
+
+
 # ------------------------------------------------------------------ health
 
 

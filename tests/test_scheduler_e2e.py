@@ -120,7 +120,7 @@ def _profile(d: Path, name: str, interval: int = 3600) -> None:
     """), encoding="utf-8")
 
 
-def test_sighup_reloads_profiles_and_sigterm_exits_0(sqlite_url, tmp_path):
+def test_sighup_reloads_profiles_and_sigint_exits_0(sqlite_url, tmp_path):
     from storage.db import make_engine
 
     sites = tmp_path / "sites"
@@ -139,6 +139,8 @@ def test_sighup_reloads_profiles_and_sigterm_exits_0(sqlite_url, tmp_path):
         wait_for(lambda: job_ids(engine) == ["govnews:site:beta"], 10, "reload on SIGHUP", proc, log)
         text = log.read_text(errors="replace")
         assert "SIGHUP" in text and "added beta" in text and "removed alpha" in text
+        proc.send_signal(signal.SIGINT)     # Ctrl-C stops it like SIGTERM
+        proc.wait(timeout=20)
     finally:
         rc = stop(proc)
     engine.dispose()
