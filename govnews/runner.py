@@ -265,6 +265,9 @@ def run_crawl(
 def _run(profile, site, db_url, store, trigger, time_limit, grace, command, cwd, env, stop_event,
          log_path, tail_lines, check_lock, on_start, on_line) -> RunResult:
     started = utcnow()
+    if stop_event is not None and stop_event.is_set():     # shutting down: launch nothing
+        return RunResult(site, STATUS_INTERRUPTED, log_tail="[runner] not started: stopping",
+                         started_at=started, finished_at=started)
     if check_lock:
         holder = store.lock_holder(site)
         if holder:
@@ -356,9 +359,10 @@ def _run(profile, site, db_url, store, trigger, time_limit, grace, command, cwd,
             notes.append(f"[runner] crawl exited with code {rc}")
         return result
     except BaseException as exc:
-        if proc is not None and proc.poll() is None:
-            reason = reason or STATUS_INTERRUPTED
-            _stop(proc, reason, grace, time_limit, notes, site, run_id)
+        if proc is not None:
+            if proc.poll() is None:
+                reason = reason or STATUS_INTERRUPTED
+                _stop(proc, reason, grace, time_limit, notes, site, run_id)
             result.exit_code = proc.returncode
         result.status = reason or STATUS_FAILED
         if not isinstance(exc, KeyboardInterrupt):

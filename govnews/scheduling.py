@@ -338,24 +338,24 @@ class Daemon:
 
     # ---- runs
     def run_site(self, site: str):
-        if self.stop_event.is_set():
-            return None
         profile = self.profiles.get(site)
         if profile is None:
             logger.warning("job for unknown site %s; ignored", site)
             return None
-        log_path = None
-        if self.config.log_dir:
-            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-            log_path = Path(self.config.log_dir) / site / f"{stamp}.log"
+        with self._active_lock:        # registered before shutdown looks, or not started at all
+            if self.stop_event.is_set():
+                return None
+            self._active[site] = None
 
         def on_start(proc, run_id):
             with self._active_lock:
                 self._active[site] = proc.pid
 
-        with self._active_lock:
-            self._active[site] = None
         try:
+            log_path = None
+            if self.config.log_dir:
+                stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+                log_path = Path(self.config.log_dir) / site / f"{stamp}.log"
             kwargs = {}
             if self._crawl_command is not None:
                 kwargs["command"] = self._crawl_command(profile)
@@ -415,7 +415,8 @@ class Daemon:
                 self.scheduler.pause()
             except Exception:  # pragma: no cover
                 pass
-        self.stop_event.set()
+        with self._active_lock:
+            self.stop_event.set()
         # Each runner sends SIGTERM, waits `grace`, kills, and records the run as interrupted.
         deadline = time.monotonic() + self.config.grace + 30
         while self.active_sites() and time.monotonic() < deadline:

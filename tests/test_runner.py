@@ -273,3 +273,41 @@ def test_timeout_recorded_in_crawl_runs(db_url):
         assert row["status"] == "timeout" and row["exit_code"] == -signal.SIGTERM
     finally:
         engine.dispose()
+
+
+def test_nothing_is_launched_once_stopping(tmp_path):
+    marker = tmp_path / "launched"
+    stop = threading.Event()
+    stop.set()
+    res, store = run([PY, "-c", f"open({str(marker)!r}, 'w').close()"], stop_event=stop)
+    assert res.status == "interrupted" and res.run_id is None
+    assert not marker.exists() and store.runs == {}
+
+
+def test_keyboard_interrupt_stops_the_crawl_and_records_it():
+    def on_line(line):
+        if line == "ready":
+            raise KeyboardInterrupt   # as if Ctrl-C hit the foreground `govnews crawl --due`
+
+    store = FakeStore()
+    with pytest.raises(KeyboardInterrupt):
+        run(script("""
+            import signal, sys, time
+            signal.signal(signal.SIGTERM, lambda *_: (print("bye", flush=True), sys.exit(0)))
+            print("ready", flush=True)
+            time.sleep(30)
+        """), store=store, grace=5, on_line=_main_thread_interrupt(on_line))
+    [row] = store.runs.values()
+    assert row["status"] == "interrupted" and row["exit_code"] is not None
+
+
+def _main_thread_interrupt(on_line):
+    """on_line runs in the reader thread; deliver the KeyboardInterrupt to the main thread."""
+    import _thread
+
+    def wrapped(line):
+        try:
+            on_line(line)
+        except KeyboardInterrupt:
+            _thread.interrupt_main()
+    return wrapped
