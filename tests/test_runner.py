@@ -16,7 +16,7 @@ import pytest
 
 from crawler.profiles import SiteProfile
 from govnews import runner
-from govnews.runner import StorageRunStore, absolute_db_url, crawl_command, run_crawl
+from govnews.runner import absolute_db_url, crawl_command, run_crawl
 
 PY = sys.executable
 

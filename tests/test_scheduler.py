@@ -605,3 +605,23 @@ def test_site_health_flags(db_url):
         assert rows["new"]["flags"] == ["never_ran"] and rows["new"]["last_run_at"] is None
     finally:
         engine.dispose()
+
+
+# ------------------------------------------------------------------ entry points
+
+
+def test_entry_points_share_options():
+    import subprocess
+
+    from click.testing import CliRunner
+
+    from govnews.commands.schedule import schedule_cmd
+
+    out = CliRunner().invoke(schedule_cmd, ["--help"]).output
+    root = Path(__file__).resolve().parent.parent
+    py = subprocess.run([sys.executable, str(root / "scheduler.py"), "--help"], capture_output=True,
+                        text=True, cwd=root, timeout=60)
+    assert py.returncode == 0
+    for opt in ("--sites", "--db", "--reload-interval", "--time-limit", "--grace", "--misfire-grace",
+                "--max-parallel", "--log-dir", "--memory-jobstore"):
+        assert opt in out and opt in py.stdout
