@@ -202,6 +202,7 @@ def test_hanweb_records_and_dataproxy(site):
     first = hanweb_records(block)
     assert len(first) == site.per_page
     total = int(re.search(r"totalRecord:(\d+)", col).group(1))
+    assert f"<totalrecord>{total}</totalrecord>" in block
     expected = [a.url_path for a in site.section_placements("hanweb")]
     assert total == len(expected) == 7
     # the column page has no plain <a> to articles: they are only inside the text/xml script

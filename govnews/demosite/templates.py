@@ -254,7 +254,7 @@ def hanweb_list_page(*, records: list[str], total: int, perpage: int, calendar_m
         + f"{HANWEB_COLUMN}</a></div>\n"
         + f'<div class="list-right"><div class="list-tit">{HANWEB_COLUMN}</div>\n'
         + f'<div id="{HANWEB_UNITID}"><script type="text/xml">'
-        + hanweb_datastore(records)
+        + hanweb_datastore(records, total=total, perpage=perpage)
         + "</script>"
         + '<script language="javascript" src="/module/jslib/jquery/jpage/jquery.page.min.js"></script>'
         + '<script type="text/javascript">$(document).ready(function(){ $("#%d").jpage({dataStore: '
