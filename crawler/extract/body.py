@@ -27,6 +27,8 @@ ZJEG_MARKERS = ("<!--ZJEG_RSS.content.begin-->", "<!--ZJEG_RSS.content.end-->")
 ZJEG_RE = re.compile(re.escape(ZJEG_MARKERS[0]) + r"(.*?)" + re.escape(ZJEG_MARKERS[1]), re.S)
 #: a container with less text than this is not trusted (empty template slot)
 MIN_CONTAINER_CHARS = 40
+#: trafilatura's output must keep this share of a trusted container's text, else the container text is used
+CONTAINER_COVERAGE = 0.9
 #: elements whose text is never page text
 SKIP_TAGS = frozenset({"script", "style", "noscript", "head", "title", "template", "iframe", "select", "option",
                        "textarea", "button", "svg"})
@@ -159,7 +161,7 @@ def extract_body_lines(tree, container=None, url: str | None = None) -> tuple[li
         lines = run_trafilatura(_wrap(container), url, favor_precision=False, favor_recall=True)
         own = text_lines(container)
         # trafilatura may drop short paragraphs inside a trusted container: keep the container's text then
-        if not lines or sum(map(len, lines)) < 0.6 * sum(map(len, own)):
+        if not lines or sum(map(len, lines)) < CONTAINER_COVERAGE * sum(map(len, own)):
             return own, "container-text"
         return lines, "trafilatura-container"
     lines = run_trafilatura(tree, url)

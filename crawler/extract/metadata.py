@@ -30,6 +30,9 @@ HEADLINE_XPATHS = (
 )
 #: site suffix separators in ``<title>``: ``标题_XX人民政府``, ``标题 - 新华网``, ``标题|XX``
 TITLE_SUFFIX_RE = re.compile(r"\s*(?:[_|｜]|--?|—+|\s-\s).*$")
+#: a trailing site name glued with a dash: ``标题-新华网``, ``标题 — XX市人民政府门户网站``
+SITE_SUFFIX_RE = re.compile(
+    r"\s*[-—–_|｜]+\s*[^-—–_|｜]{1,20}(?:网|網|网站|政府|门户|新闻|新聞|日报|日報|频道|在线|\.com|\.cn)\s*$")
 TITLE_SPLIT_RE = re.compile(r"\s*(?:[_|｜]|\s[-—–]+\s|--)\s*")
 
 #: labelled metadata fields; value runs to the next label, a wide gap or the end of the line
@@ -58,7 +61,9 @@ SENTENCE_PUNCT_RE = re.compile(r"[，。！？；]")
 #: a labelled line is metadata when at most this many characters remain after removing the pairs
 META_LINE_MAX_REST = 4
 #: credits such as ``（记者 范萌）`` / ``(綿陽日報社融媒體記者 范萌)`` at the end of an article
-CREDIT_AUTHOR_RE = re.compile(r"^[(（].{0,30}?(?:记者|記者|通讯员|通訊員)\s*([\u4e00-\u9fff·]{2,4}(?:[\s、,，]+[\u4e00-\u9fff·]{2,4})*)\s*[)）]$")
+CREDIT_AUTHOR_RE = re.compile(
+    r"^[(（]?.{0,30}?(?:记者|記者|通讯员|通訊員)\s*([\u4e00-\u9fff·]{2,4}(?:[\s、,，]+(?!文|摄|攝)[\u4e00-\u9fff·]{2,4})*)"
+    r"\s*(?:文\s*/\s*[图圖]|摄影?|攝影?)?\s*[)）]$")
 
 
 def meta_tags(tree) -> dict[str, str]:
@@ -98,6 +103,14 @@ def strip_site_suffix(title: str | None) -> str | None:
     if len(parts) <= 1:
         return title.strip()
     return max(parts, key=len).strip()
+
+
+def strip_site_name(title: str | None) -> str | None:
+    """Remove a trailing site name only (safe on headlines): ``标题-新华网`` -> ``标题``."""
+    if not title:
+        return title
+    stripped = SITE_SUFFIX_RE.sub("", title).strip()
+    return stripped if len(stripped) >= 4 else title
 
 
 def headline_candidates(tree, limit: int = 12) -> list[str]:

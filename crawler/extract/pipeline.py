@@ -9,7 +9,7 @@ from .article import Article, Image
 from .dates import find_date, parse_date
 from .decode import cleaneval_wrapper, decode_html
 from .metadata import (credit_author, headline_candidates, html_title, meta_field, meta_tags,
-                       parse_labelled_line, strip_site_suffix)
+                       parse_labelled_line, strip_site_name, strip_site_suffix)
 
 #: CleanEval ``<text id=...>`` wrapper line (offline corpus pages)
 WRAPPER_LINE_RE = re.compile(r"^\s*<text\s[^>]*>", re.I)
@@ -27,7 +27,7 @@ def _headline(tree, page_lines, reference: str | None, title_is_spam: bool, hint
             t = " ".join("".join(el.itertext()).split())
             if t:
                 return t, "hint"
-    cands = headline_candidates(tree)
+    cands = [clean.strip_glosses(c)[0] for c in headline_candidates(tree)]
     if reference and not title_is_spam:
         scored = [(clean.bigram_overlap(c, reference), len(c), c) for c in cands]
         # the page line best matching the <title>, when no element does
@@ -109,7 +109,7 @@ def extract(data: bytes, url: str | None = None, *, encoding: str | None = None,
     title = meta_title or headline or meta.get("og:title") or strip_site_suffix(raw_title)
     if title_is_spam and not (meta_title or headline):
         title = None
-    title, g = clean.strip_glosses(title or "")
+    title, g = clean.strip_glosses(strip_site_name(title) or "")
     glosses += g
     art.title = title or None
     flags["spam_title"] = title_is_spam

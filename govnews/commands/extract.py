@@ -1,0 +1,29 @@
+"""``govnews extract FILE... [--url URL] [--encoding ENC]``: one JSON object per line per file.
+
+The output is the predictions format ``shared/eval/score.py`` reads.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+OUTPUT_FIELDS = ("title", "body", "published_at", "source", "author", "editor", "original_title", "summary",
+                 "flags")
+
+
+@click.command("extract")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--url", default=None, help="URL the page was fetched from (absolute links, URL dates).")
+@click.option("--encoding", default=None, help="Charset from the HTTP header, if known.")
+def extract_cmd(files, url, encoding):
+    """Extract articles from saved HTML FILES; print one JSON line per file."""
+    from crawler.extract import extract
+
+    for path in files:
+        art = extract(Path(path).read_bytes(), url=url, encoding=encoding)
+        d = art.to_dict()
+        row = {"page": path, **{k: d[k] for k in OUTPUT_FIELDS}}
+        sys.stdout.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
