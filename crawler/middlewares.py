@@ -108,7 +108,7 @@ class ConditionalGetMiddleware:
             return None
         if getattr(self.crawler.spider, "full_walk", False):
             return None
-        etag, modified = self.archive.get_validators(request.url)
+        etag, modified = self.archive.get_validators(request.url) or (None, None)
         if etag:
             request.headers[b"If-None-Match"] = etag
         if modified:
@@ -138,6 +138,8 @@ class IncrementalMiddleware:
     def __init__(self, crawler):
         self.crawler = crawler
         self.archive = get_archive(crawler)
+        #: article URLs this crawl let through: archived by now, but new to the archive this run
+        self.passed: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -149,14 +151,17 @@ class IncrementalMiddleware:
         stats = self.crawler.stats
         articles = [o for o in outputs if isinstance(o, Request) and o.meta.get(KIND) == "article"]
         known = self.archive.known_urls([r.url for r in articles]) if articles else set()
+        known_before_run = known - self.passed
         spider = self.crawler.spider
-        stop_paging = (bool(articles) and len(known) == len(articles)
+        stop_paging = (bool(articles) and all(r.url in known_before_run for r in articles)
                        and not getattr(spider, "full_walk", False))
         for o in outputs:
             if isinstance(o, Request):
-                if o.meta.get(KIND) == "article" and o.url in known:
-                    stats.inc_value("govnews/skipped_known")
-                    continue
+                if o.meta.get(KIND) == "article":
+                    if o.url in known:
+                        stats.inc_value("govnews/skipped_known")
+                        continue
+                    self.passed.add(o.url)
                 if stop_paging and o.meta.get(PAGING):
                     stats.inc_value("govnews/paging_stopped")
                     logger.info("no new articles on %s: not following %s", response.url, o.url)

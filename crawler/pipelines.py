@@ -28,7 +28,7 @@ class ExtractPipeline:
 
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         if item.get("kind") != "article":
-            item.setdefault("outcome", "failed" if item.get("kind") == "failed" else item.get("kind"))
+            item.setdefault("outcome", item.get("kind"))
             return item
         from crawler.extract import extract
         from crawler.extract.classify import classify_page

@@ -25,6 +25,7 @@ RETRY_TIMES = 2
 REDIRECT_MAX_TIMES = 5
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False              # no listening port in an unattended crawler
 DEPTH_LIMIT = 0                            # depth is bounded by crawler.discovery.traps.CrawlBudget
 URLLENGTH_LIMIT = 1024
 LOG_LEVEL = os.environ.get("GOVNEWS_LOG_LEVEL", "INFO")

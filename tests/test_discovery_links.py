@@ -114,3 +114,15 @@ def test_real_trs_pages_from_corpus(shared_dir):
     text, _ = decode_html(page.read_bytes(), None)
     # an article page: its createPageHTML(1, 0, ...) announces a single page, so no paging
     assert L.create_page_html(text, "http://www.shjnet.cn/x/t20220213_552130.html") is None
+
+
+def test_hanweb_total_from_jpage_javascript_when_datastore_has_none():
+    text = read("hanweb_column.html").replace("<totalrecord>5</totalrecord><totalpage>3</totalpage>", "")
+    _, proxies = L.hanweb_datastore(text, "http://gov.example.cn/col/col1234/index.html")
+    assert [p.rsplit("startrecord=", 1)[1] for p in proxies] == ["3&endrecord=4&perpage=2", "5&endrecord=5&perpage=2"]
+
+
+def test_dataproxy_answer_with_its_own_totals_adds_no_overlapping_ranges():
+    xml = read("hanweb_column.html")  # a proxy answer may repeat nextgroup/totalrecord
+    _, proxies = L.hanweb_datastore(xml, "http://gov.example.cn/module/web/jpage/dataproxy.jsp?startrecord=3")
+    assert proxies == []

@@ -115,3 +115,17 @@ def test_conditional_get_sends_validators_and_saves_new_ones_only_on_clean_finis
     assert archive.saved == {}
     mw.spider_closed(None, "finished")
     assert archive.saved == {url: ('"v2"', None)}
+
+
+def test_articles_archived_during_this_crawl_do_not_stop_paging():
+    """First crawl: the home page links article X; the column page lists only X (archived by then).
+    Paging must go on: X was new to the archive when this crawl began."""
+    archive = StubArchive()
+    mw = IncrementalMiddleware(make_crawler(archive))
+    home = HtmlResponse("http://a.cn/", body=b"", request=Request("http://a.cn/"))
+    x = "http://a.cn/t20240101_1.html"
+    assert [o.url for o in mw.process_spider_output(home, iter([Request(x, meta={KIND: "article"})]))] == [x]
+    archive.known.add(x)                                   # stored by the pipeline meanwhile
+    column = HtmlResponse("http://a.cn/col/index.html", body=b"", request=Request("http://a.cn/col/index.html"))
+    out = [Request(x, meta={KIND: "article"}), Request("http://a.cn/col/index_1.html", meta={KIND: "list", PAGING: True})]
+    assert [o.url for o in mw.process_spider_output(column, iter(out))] == ["http://a.cn/col/index_1.html"]

@@ -157,24 +157,23 @@ def hanweb_datastore(text: str, base_url: str) -> tuple[list[Link], list[str]]:
                     label = " ".join((a.text_content() or a.get("title") or "").split())
                     kind = classify_url(url, label)
                     links.append(Link(url, label, "article" if kind == "other" else kind))
+        if P.HANWEB_DATAPROXY_PATH in urlsplit(base_url).path:
+            continue  # a dataproxy answer: its range was computed on the column page
         nextgroup = P.HANWEB_NEXTGROUP_RE.search(block)
-        total = P.HANWEB_TOTALRECORD_RE.search(block)
-        if not nextgroup:
+        total = P.HANWEB_TOTALRECORD_RE.search(block) or P.HANWEB_TOTALRECORD_JS_RE.search(text)
+        if not nextgroup or not total:
             continue
         href = re.search(r"href=[\"']([^\"']+)[\"']", nextgroup.group(1))
-        if not href:
-            continue
-        proxy = absolute(html_lib.unescape(href.group(1)), base_url)
+        proxy = absolute(html_lib.unescape(href.group(1)), base_url) if href else None
         if not proxy:
             continue
-        per_page = P.HANWEB_PERPAGE_RE.search(text)
-        per = int(per_page.group(1)) if per_page else max(len(links), 15)
         shown = len(P.HANWEB_RECORD_RE.findall(block))
-        n_total = int(total.group(1)) if total else 0
-        start = shown + 1
+        per_page = P.HANWEB_PERPAGE_RE.search(text)
+        per = int(per_page.group(1)) if per_page else max(shown, 15)
+        start, n_total = shown + 1, int(total.group(1))
+        sep = "&" if "?" in proxy else "?"
         while start <= n_total:
             end = min(start + per - 1, n_total)
-            sep = "&" if "?" in proxy else "?"
             proxies.append(f"{proxy}{sep}startrecord={start}&endrecord={end}&perpage={per}")
             start = end + 1
     return links, proxies

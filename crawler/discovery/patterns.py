@@ -40,6 +40,8 @@ HANWEB_DATASTORE_RE = re.compile(r"<datastore>(.*?)</datastore>", re.S | re.I)
 HANWEB_RECORD_RE = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S | re.I)
 HANWEB_NEXTGROUP_RE = re.compile(r"<nextgroup>\s*<!\[CDATA\[(.*?)\]\]>\s*</nextgroup>", re.S | re.I)
 HANWEB_TOTALRECORD_RE = re.compile(r"<totalrecord>\s*(\d+)\s*</totalrecord>", re.I)
+#: jpage's JavaScript configuration: totalRecord: 57 / totalRecord = 57
+HANWEB_TOTALRECORD_JS_RE = re.compile(r"\btotalRecord\s*[:=]\s*['\"]?(\d+)", re.I)
 HANWEB_PERPAGE_RE = re.compile(r"\bperpage\s*[:=]\s*['\"]?(\d+)", re.I)
 HANWEB_DATAPROXY_PATH = "/module/web/jpage/dataproxy.jsp"
 

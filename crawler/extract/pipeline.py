@@ -132,7 +132,7 @@ def extract(data: bytes, url: str | None = None, *, encoding: str | None = None,
     art.column = meta_field(meta, "column")
     art.site_name = meta_field(meta, "site_name")
     art.keywords = meta_field(meta, "keywords")
-    for name in ("source", "author", "editor", "original_title", "summary"):
+    for name in ("source", "author", "editor", "original_title", "summary", "column"):
         value = getattr(art, name)
         if value:
             value, g = clean.strip_glosses(value)

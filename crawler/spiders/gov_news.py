@@ -13,6 +13,7 @@ from typing import Any, Iterator
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
@@ -34,6 +35,8 @@ SOURCE_LIST = "govnews_list_url"
 NOT_MODIFIED = 304
 ARTICLE_PRIORITY = 10            # fetch articles before moving on to the next list page
 TRUE_WORDS = ("1", "true", "yes", "on")
+#: IgnoreRequest messages -> reason recorded for the refused request
+IGNORE_REASONS = (("robots", "robots_disallowed"), ("private", "private_address"), ("offsite", "offsite"))
 CHARSET_RE = re.compile(r"charset=([\w\-]+)", re.I)
 
 
@@ -209,9 +212,10 @@ class GovNewsSpider(scrapy.Spider):
         request = failure.request
         response = getattr(failure.value, "response", None)
         reason = failure_reason(failure)
-        self.crawler.stats.inc_value(f"govnews/failed/{reason}")
+        refused = failure.check(IgnoreRequest) is not None and response is None
+        self.crawler.stats.inc_value(f"govnews/{'refused' if refused else 'failed'}/{reason}")
         yield {
-            "kind": "failed",
+            "kind": "refused" if refused else "failed",
             "site": self.site,
             "url": request.url,
             "request_url": request.url,
@@ -247,6 +251,9 @@ def failure_reason(failure: Failure) -> str:
     value = failure.value
     if isinstance(value, HttpError):
         return f"http_{value.response.status}"
+    if isinstance(value, IgnoreRequest):
+        message = str(value).lower()
+        return next((name for word, name in IGNORE_REASONS if word in message), "ignored")
     table = (
         ((tx.TimeoutError, tx.TCPTimedOutError), "timeout"),
         ((tx.DNSLookupError,), "dns"),
