@@ -81,8 +81,9 @@ class CrawlRunExtension:
             if k.startswith("govnews/outcome/") and k.rsplit("/", 1)[1] in ("failed", "blocked", "binary", "empty", "soft404"):
                 failures["outcome_" + k.rsplit("/", 1)[1]] = v
         self.crawler.stats.set_value("govnews/run_id", self.run_id)
-        if not self.own_run:
-            runs.update_run(engine, self.run_id, failures=failures, **counters)
+        if not self.own_run:  # the scheduler's runner owns the status, except for a lost lock race
+            extra = {"status": "locked"} if reason == "locked" else {}
+            runs.update_run(engine, self.run_id, failures=failures, **counters, **extra)
             return
         status = {"finished": "ok", "locked": "locked", "shutdown": "interrupted"}.get(reason, "failed")
         runs.finish_run(engine, self.run_id, status=status, failures=failures, **counters)

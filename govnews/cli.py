@@ -37,13 +37,7 @@ def main():
 
 
 for module_name, attr in COMMANDS:
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:  # a command still under construction
-        if exc.name != module_name:
-            raise
-        continue
-    main.add_command(getattr(module, attr))
+    main.add_command(getattr(importlib.import_module(module_name), attr))
 
 
 if __name__ == "__main__":

@@ -13,15 +13,8 @@ sites_option = click.option(
 
 
 def resolve_db_url(db_url: str | None) -> str:
-    """The database URL to use, with a relative SQLite path made absolute (crawls run elsewhere)."""
-    from pathlib import Path
-
-    from sqlalchemy.engine import make_url
-
+    """``--db``, else $GOVNEWS_DB_URL, else the default; a relative SQLite path made absolute
+    (crawls run in the repository root)."""
+    from govnews.runner import absolute_db_url
     from storage.db import resolve_db_url as _resolve
-    url = _resolve(db_url)
-    parsed = make_url(url)
-    if parsed.drivername.startswith("sqlite") and parsed.database and parsed.database != ":memory:" \
-            and not parsed.database.startswith("file:") and not Path(parsed.database).is_absolute():
-        url = parsed.set(database=str(Path(parsed.database).resolve())).render_as_string(hide_password=False)
-    return url
+    return absolute_db_url(_resolve(db_url))

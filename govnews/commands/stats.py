@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from govnews.commands import db_option, resolve_db_url
+from govnews.commands import db_option, resolve_db_url, sites_option
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 RECENT_RUNS = 10
@@ -45,9 +45,13 @@ def _t(value) -> str:
 
 @click.command("stats")
 @db_option
+@sites_option
 @click.option("--runs", "n_runs", default=RECENT_RUNS, show_default=True, help="How many recent crawl runs to show.")
-def stats_cmd(db_url, n_runs):
-    """Articles per site, and the last crawl runs (times in Asia/Shanghai).
+def stats_cmd(db_url, sites_dir, n_runs):
+    """Articles per site, sites that failed or found nothing for too long, the last crawl runs.
+
+    Times are shown in Asia/Shanghai. A site needs attention when its crawls keep failing, when no
+    crawl succeeded within three of its schedule intervals, or when it found no new article for a week.
 
     \b
     Examples:
@@ -65,6 +69,14 @@ def stats_cmd(db_url, n_runs):
         run = r["last_run"]
         last = f"{_t(run['started_at'])} {run['status']}" if run else "never"
         click.echo(f"{r['site']:<20}{r['articles']:>9}{r['sightings']:>10}  {_t(r['latest_published']):<17} {last}")
+    from govnews.scheduling import load_profile_dir, site_health
+
+    health = [h for h in site_health(engine, load_profile_dir(sites_dir).profiles.values())
+              if h["level"] != "ok" and h["runs"]]
+    if health:
+        click.echo("\nneeds attention:")
+        for h in health:
+            click.echo(f"  {h['level'].upper():<8}{h['site']:<20}" + "; ".join(h["problems"]))
     runs = recent_runs(engine, n_runs)
     if runs:
         click.echo(f"\n{'run':>5}  {'site':<18}{'started':<17} {'status':<12}{'req':>6}{'new':>6}{'dup':>6}{'rev':>5}  failures")
