@@ -49,7 +49,7 @@ def test_invalid_profiles_explain_themselves(tmp_path, text, message):
 
 def test_unknown_profile_lists_known_ones(tmp_path):
     write(tmp_path, "xindu", GOOD)
-    with pytest.raises(ProfileError, match="known: xindu\)"):
+    with pytest.raises(ProfileError, match=r"known: xindu\)"):
         load_profile("nope", tmp_path)
 
 
