@@ -22,7 +22,8 @@ from charset_normalizer import from_bytes
 META_SNIFF_BYTES = 4096
 META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.I)
 #: CleanEval corpus wrapper line: ``<text id="URL" title="..." encoding="gb2312">``
-CLEANEVAL_WRAPPER_RE = re.compile(rb"""^\s*<text\s+id=["']([^"']*)["'][^>]*?(?:encoding=["']([^"']*)["'])?[^>]*>""", re.I)
+CLEANEVAL_WRAPPER_RE = re.compile(rb"""^\s*<text\s+id=["']([^"']*)["'][^>]*>""", re.I)
+WRAPPER_ENCODING_RE = re.compile(rb"""\sencoding=["']([^"']*)["']""", re.I)
 #: declared names decoded with a superset codec
 SUPERSET = {"gb2312": "gb18030", "gbk": "gb18030", "gb_2312": "gb18030", "gb_2312-80": "gb18030",
             "x-gbk": "gb18030", "cp936": "gb18030", "euc-cn": "gb18030", "big5": "big5hkscs",
@@ -62,7 +63,8 @@ def cleaneval_wrapper(data: bytes) -> tuple[str | None, str | None]:
     if not m:
         return None, None
     url = m.group(1).decode("latin-1") or None
-    return url, normalize_charset(m.group(2))
+    enc = WRAPPER_ENCODING_RE.search(m.group(0))
+    return url, normalize_charset(enc.group(1)) if enc else None
 
 
 def _try(data: bytes, codec: str, tolerant: bool) -> str | None:

@@ -1,0 +1,63 @@
+from crawler.extract import extract
+from crawler.extract.body import extract_body_lines, find_container, parse_html, text_lines
+
+PARA = "科技城新区直管区深入实施工作大走访、思想大解放、作风大转变、能力大提升、效率大提高五大活动，交出一份出色成绩单。"
+
+
+def page(inner, head=""):
+    return f"""<html><head>{head}<title>标题_某某区人民政府</title></head><body>
+<div class="nav"><a href="/">首页</a><a href="/a">政务公开</a><a href="/b">办事服务</a></div>
+{inner}
+<div class="footer">版权所有：某某区人民政府 ICP备案</div></body></html>"""
+
+
+def test_trs_editor_container():
+    html = page(f'<div class="main"><div class="TRS_Editor"><p>{PARA}</p><p>第二段{PARA}</p></div></div>')
+    tree = parse_html(html)
+    el, name = find_container(tree, html)
+    assert name == "TRS_Editor"
+    lines, method = extract_body_lines(tree, el)
+    assert lines[0] == PARA and method.endswith(("container", "container-text"))
+
+
+def test_hanweb_zoom_and_ucap():
+    for attr, name in (('id="zoom"', "#zoom"), ('id="UCAP-CONTENT"', "#UCAP-CONTENT")):
+        html = page(f"<div {attr}><p>{PARA}</p></div>")
+        assert find_container(parse_html(html), html)[1] == name
+
+
+def test_zjeg_markers():
+    html = page(f"<div><!--ZJEG_RSS.content.begin--><p>{PARA}</p><!--ZJEG_RSS.content.end--></div>"
+                f"<div><p>不是正文的很长很长的一段推荐内容{PARA}</p></div>")
+    el, name = find_container(parse_html(html), html)
+    assert name == "ZJEG_RSS" and "推荐" not in "".join(el.itertext())
+
+
+def test_profile_body_selector_wins():
+    html = page(f'<div class="TRS_Editor"><p>{PARA}</p></div><div class="my-body"><p>自定义{PARA}</p></div>')
+    el, name = find_container(parse_html(html), html, "div.my-body")
+    assert name == "div.my-body" and "自定义" in "".join(el.itertext())
+
+
+def test_empty_container_not_trusted():
+    html = page(f'<div class="TRS_Editor"></div><article><p>{PARA}</p><p>{PARA}再一段</p></article>')
+    assert find_container(parse_html(html), html) == (None, None)
+
+
+def test_whole_page_fallback_and_images():
+    art = extract(page(f'<article><p>{PARA}</p><p>{PARA}又一段</p></article>').encode(), "http://a.gov.cn/x/y.html")
+    assert art.flags["container"] is None and PARA in art.body
+    html = page(f'<div class="TRS_Editor"><p><img src="../img/a.jpg" alt="图说"></p><p>{PARA}</p></div>')
+    art = extract(html.encode(), "http://a.gov.cn/x/y/z.html")
+    assert [(i.url, i.caption) for i in art.images] == [("http://a.gov.cn/x/img/a.jpg", "图说")]
+
+
+def test_text_lines_skip_scripts_and_split_blocks():
+    tree = parse_html("<html><body><p>一<b>二</b></p><script>var x='不要';</script><div>三</div>四<br>五</body></html>")
+    assert text_lines(tree) == ["一二", "三", "四", "五"]
+
+
+def test_scripts_before_html_keep_body():
+    html = "<script>var a=1;</script>\n<!DOCTYPE HTML PUBLIC -//W3C//DTD HTML 4.01//EN>\n" + page(f"<p>{PARA}</p>")
+    tree = parse_html(html)
+    assert tree.find("body") is not None and PARA in " ".join(text_lines(tree))

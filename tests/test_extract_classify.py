@@ -1,0 +1,42 @@
+from pathlib import Path
+
+import pytest
+
+from crawler.extract.classify import classify_page
+
+LONG = "区政府召开常务会议，研究部署近期重点工作。会议强调，要坚持稳中求进工作总基调，扎实做好各项工作。" * 4
+WAF = (b'<html><body><br><br><br><script></script><script>window.location="/?adfwkey=mqo82";</script>'
+       b'<br><br><br><center><h3><a href="/?adfwkey=mqo82"><p>\xc8\xe7\xb9\xfb</p></a></h3></center></body></html>')
+
+
+def test_empty():
+    assert classify_page(b"", "http://a.cn/", 200, "text/html")[0] == "empty"
+
+
+def test_waf_challenge_blocked():
+    assert len(WAF) < 300
+    assert classify_page(WAF, "http://a.cn/", 200, "text/html")[0] == "blocked"
+
+
+def test_binary_served_as_html():
+    assert classify_page(b"%PDF-1.7\n...", None, 200, "text/html") == ("binary", "pdf")
+    assert classify_page(b"\x00\x01\x02\x03" * 100, None, 200, "text/html")[0] == "binary"
+
+
+def test_article_list_soft404():
+    art = f"<html><body><h1>标题</h1><p>{LONG}</p></body></html>".encode()
+    assert classify_page(art) == ("article", None)
+    items = "".join(f'<li><a href="/t2024_{i}.html">区政府召开第{i}次常务会议</a></li>' for i in range(30))
+    assert classify_page(f"<html><body><ul>{items}</ul></body></html>".encode())[0] == "list"
+    assert classify_page("<html><title>404</title><body>页面不存在</body></html>".encode())[0] == "soft404"
+    assert classify_page(art, status=404)[0] == "soft404"
+    assert classify_page(b"<html><body><p>hello</p></body></html>")[0] == "not_article"
+
+
+SNAPSHOTS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "raw" / "bjjs_snapshots" / "data"
+
+
+@pytest.mark.skipif(not SNAPSHOTS.is_dir(), reason="../shared/corpus not present")
+def test_bjjs_snapshots():
+    assert classify_page((SNAPSHOTS / "20190524.html").read_bytes())[0] == "blocked"
+    assert classify_page((SNAPSHOTS / "20190813.html").read_bytes())[0] == "empty"
