@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, is_dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select, text, tuple_, update
+from sqlalchemy import Engine, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
@@ -325,13 +325,17 @@ class Archive:
         """Article ids sharing at least one LSH band with ``sig`` (one indexed query)."""
         if not sig.bands:
             return []
+        # ``band_hash IN (...)`` uses the (band_hash, band_idx, article_id) primary key on both
+        # backends (SQLite plans a row-value IN as a full scan); band_idx is checked here.
+        wanted = set(sig.bands)
         rows = conn.execute(
-            select(_T_BAND.c.article_id)
-            .where(tuple_(_T_BAND.c.band_hash, _T_BAND.c.band_idx).in_([(h, b) for b, h in sig.bands]))
-        ).scalars().all()
+            select(_T_BAND.c.band_idx, _T_BAND.c.band_hash, _T_BAND.c.article_id)
+            .where(_T_BAND.c.band_hash.in_([h for _, h in sig.bands]))
+        ).all()
         counts: dict[int, int] = {}
-        for aid in rows:
-            counts[aid] = counts.get(aid, 0) + 1
+        for b, h, aid in rows:
+            if (b, h) in wanted:
+                counts[aid] = counts.get(aid, 0) + 1
         return sorted(counts, key=lambda a: (-counts[a], a))[: dedup.MAX_CANDIDATES]
 
     def _verify(self, conn, sig: dedup.TextSignature, cands: list[int]):
