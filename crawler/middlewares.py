@@ -17,7 +17,7 @@ from scrapy import Request, signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
 from crawler.services import get_archive
-from crawler.spiders.gov_news import KIND, PAGING
+from crawler.spiders.gov_news import CHAIN, KIND, PAGING
 
 logger = logging.getLogger(__name__)
 
@@ -140,6 +140,8 @@ class IncrementalMiddleware:
         self.archive = get_archive(crawler)
         #: article URLs this crawl let through: archived by now, but new to the archive this run
         self.passed: set[str] = set()
+        #: per pagination chain (keyed by its first list page): the article URLs it brought
+        self.chains: dict[str, set[str]] = {}
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -151,10 +153,16 @@ class IncrementalMiddleware:
         stats = self.crawler.stats
         articles = [o for o in outputs if isinstance(o, Request) and o.meta.get(KIND) == "article"]
         known = self.archive.known_urls([r.url for r in articles]) if articles else set()
+        # A list page ends its pagination when it brings no article that is new both to the archive
+        # (as it was before this crawl) and to its own pagination chain: a column whose first page
+        # was already linked from the home page goes on, a topic chain or calendar whose pages only
+        # repeat the same sidebar, or hold no article link at all, stops.
+        chain = self.chains.setdefault(response.meta.get(CHAIN) or response.url, set())
         known_before_run = known - self.passed
+        fresh = [r for r in articles if r.url not in known_before_run and r.url not in chain]
+        chain.update(r.url for r in articles)
         spider = self.crawler.spider
-        stop_paging = (bool(articles) and all(r.url in known_before_run for r in articles)
-                       and not getattr(spider, "full_walk", False))
+        stop_paging = not fresh and not getattr(spider, "full_walk", False)
         for o in outputs:
             if isinstance(o, Request):
                 if o.meta.get(KIND) == "article":

@@ -129,3 +129,28 @@ def test_articles_archived_during_this_crawl_do_not_stop_paging():
     column = HtmlResponse("http://a.cn/col/index.html", body=b"", request=Request("http://a.cn/col/index.html"))
     out = [Request(x, meta={KIND: "article"}), Request("http://a.cn/col/index_1.html", meta={KIND: "list", PAGING: True})]
     assert [o.url for o in mw.process_spider_output(column, iter(out))] == ["http://a.cn/col/index_1.html"]
+
+
+def test_paging_a_list_without_any_article_link_stops():
+    mw = IncrementalMiddleware(make_crawler(StubArchive()))
+    page = HtmlResponse("http://a.cn/zt/list.html?page=3", body=b"", request=Request("http://a.cn/zt/list.html?page=3"))
+    out = [Request("http://a.cn/zt/list.html?page=4", meta={KIND: "list", PAGING: True}),
+           Request("http://a.cn/zt/sub/index.html", meta={KIND: "list"})]
+    assert [o.url for o in mw.process_spider_output(page, iter(out))] == ["http://a.cn/zt/sub/index.html"]
+
+
+def test_chain_that_only_repeats_its_sidebar_stops_even_when_the_sidebar_is_new():
+    from crawler.spiders.gov_news import CHAIN
+    mw = IncrementalMiddleware(make_crawler(StubArchive()))
+    new = "http://a.cn/t20240101_9.html"
+
+    def page(n):
+        url = f"http://a.cn/zt/list.html?page={n}"
+        meta = {CHAIN: "http://a.cn/zt/list.html?page=1"} if n > 1 else {}
+        resp = HtmlResponse(url, body=b"", request=Request(url, meta=meta))
+        out = [Request(new, meta={KIND: "article"}),
+               Request(f"http://a.cn/zt/list.html?page={n + 1}", meta={KIND: "list", PAGING: True})]
+        return [o.url for o in mw.process_spider_output(resp, iter(out))]
+
+    assert page(1) == [new, "http://a.cn/zt/list.html?page=2"]   # the new sidebar article is news once
+    assert page(2) == [new]                                      # page 2 brings nothing new to the chain

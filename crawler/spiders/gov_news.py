@@ -29,6 +29,7 @@ PAGING = "govnews_paging"        # True for a request reached by pagination
 PAGE_NO = "govnews_page_no"      # how many pagination steps from the first list page
 START = "govnews_start"          # a profile start URL
 PENDING = "govnews_pending"      # further pagination URLs to request one after another
+CHAIN = "govnews_chain"          # first list page of a pagination chain (incremental bookkeeping)
 LINK_TEXT = "govnews_link_text"
 SOURCE_LIST = "govnews_list_url"
 
@@ -165,7 +166,7 @@ class GovNewsSpider(scrapy.Spider):
         if pending:
             head, rest = pending[0], pending[1:]
             if req := self.make_request(head, "list", depth=depth, page_no=page_no + 1, paging=True,
-                                        **{PENDING: rest}):
+                                        **{PENDING: rest, CHAIN: meta.get(CHAIN) or response.url}):
                 yield req
 
         # further columns below a start page (section menus on a home page)
