@@ -11,7 +11,7 @@ NEWSPIDER_MODULE = "crawler.spiders"
 USER_AGENT = "govnews/0.1 (archiver of public government news; +https://pypi.org/project/govnews/)"
 ROBOTSTXT_OBEY = True
 DOWNLOAD_DELAY = 1.0
-RANDOMIZE_DOWNLOAD_DELAY = True
+DOWNLOAD_DELAY_JITTER = 0.5                # ±50 % random variation of the delay
 CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 AUTOTHROTTLE_ENABLED = True
@@ -47,3 +47,8 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "crawler.extensions.CrawlRunExtension": 500,
 }
+
+# Distributed mode (docs/DISTRIBUTED.md): off unless REDIS_URL is set (-s REDIS_URL=redis://... or
+# GOVNEWS_REDIS_URL); the add-on then swaps in the scrapy-redis based scheduler and run bookkeeping.
+REDIS_URL = os.environ.get("GOVNEWS_REDIS_URL") or None
+ADDONS = {"crawler.distributed.DistributedAddon": 0}

@@ -72,8 +72,6 @@ class GovNewsSpider(scrapy.Spider):
         self.allowed_domains = list(self.profile.allowed_domains)
         self.start_urls = list(self.profile.start_urls)
         hints = self.profile.hints
-        if hints.download_delay is not None:
-            self.download_delay = float(hints.download_delay)
         self.full_walk = self.profile.full_walk or _truthy(full_walk)
         self.article_re = re.compile(hints.article_url_regex) if hints.article_url_regex else None
         self.list_re = re.compile(hints.list_url_regex) if hints.list_url_regex else None
@@ -83,6 +81,14 @@ class GovNewsSpider(scrapy.Spider):
             **{k: v for k, v in (("max_pages", budget_pages), ("max_depth", hints.max_depth),
                                  ("max_query_variants", hints.max_query_variants)) if v is not None}
         )
+
+    @classmethod
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        delay = spider.profile.hints.download_delay
+        if delay is not None:  # the profile's politeness, unless -s DOWNLOAD_DELAY says otherwise
+            crawler.settings.set("DOWNLOAD_DELAY", float(delay), priority="spider")
+        return spider
 
     # --- requests ---------------------------------------------------------------------------------
     def make_request(self, url: str, kind: str, *, depth: int = 0, page_no: int = 0,
