@@ -128,6 +128,10 @@ class ConditionalGetMiddleware:
     def spider_closed(self, spider, reason):
         if reason != "finished" or not self._new:
             return
+        sink = getattr(self.crawler, "govnews_validator_sink", None)  # distributed: written when the run ends
+        if sink is not None:
+            sink(self._new)
+            return
         for url, (etag, modified) in self._new.items():
             self.archive.set_validators(url, etag, modified)
 
@@ -159,6 +163,9 @@ class IncrementalMiddleware:
         # repeat the same sidebar, or hold no article link at all, stops.
         chain = self.chains.setdefault(response.meta.get(CHAIN) or response.url, set())
         known_before_run = known - self.passed
+        run_seen = getattr(self.crawler, "govnews_run_seen", None)  # distributed: scheduled by any worker this run
+        if run_seen is not None and known_before_run:
+            known_before_run -= run_seen([r for r in articles if r.url in known_before_run])
         fresh = [r for r in articles if r.url not in known_before_run and r.url not in chain]
         chain.update(r.url for r in articles)
         spider = self.crawler.spider

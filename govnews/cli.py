@@ -16,6 +16,8 @@ COMMANDS = [
     ("govnews.commands.export", "export_cmd"),
     ("govnews.commands.extract", "extract_cmd"),
     ("govnews.commands.duplicates", "duplicates_cmd"),
+    ("govnews.commands.enqueue", "enqueue_cmd"),
+    ("govnews.commands.worker", "worker_cmd"),
 ]
 
 
