@@ -639,6 +639,12 @@ class DistributedRunExtension:
         if sched.finisher:
             finish_distributed_run(sched.server, sched.keys, self._engine(), site=sched.site,
                                    archive=_archive(self.crawler))
+        elif sched.run_done:   # finished by another worker before this one's last counts arrived
+            from storage import runs
+
+            row = runs.get_run(self._engine(), sched.run_id)
+            if row is not None and row["status"] != "running":
+                runs.update_run(self._engine(), sched.run_id, log_tail=run_summary(sched.server, sched.keys))
 
 
 def _archive(crawler):

@@ -249,6 +249,8 @@ class DaemonConfig:
     log_dir: str | os.PathLike | None = None
     jobstore: str = "db"                 # "db" (SQLAlchemyJobStore in the archive) or "memory"
     timezone: str = DEFAULT_TIMEZONE
+    redis_url: str | None = None         # distributed mode: enqueue runs for `govnews worker`s
+    redis_prefix: str = "govnews"
 
 
 class Daemon:
@@ -359,6 +361,11 @@ class Daemon:
             kwargs = {}
             if self._crawl_command is not None:
                 kwargs["command"] = self._crawl_command(profile)
+            if self.config.redis_url:      # distributed mode: the run is enqueued, workers crawl
+                from crawler.distributed import enqueue_site
+
+                return enqueue_site(profile, redis_url=self.config.redis_url, engine=self._engine,
+                                    prefix=self.config.redis_prefix, trigger="schedule")
             return self._run_crawl(
                 profile, db_url=self.db_url, engine=self._engine, trigger="schedule",
                 time_limit=self.config.time_limit, grace=self.config.grace,
@@ -680,6 +687,8 @@ def add_daemon_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPa
                         help="crawls at once (default %(default)s)")
     parser.add_argument("--log-dir", metavar="DIR", default=None,
                         help="write each crawl's full output to DIR/<site>/<time>.log")
+    parser.add_argument("--redis-url", metavar="URL", default=os.environ.get("GOVNEWS_REDIS_URL"),
+                        help="distributed mode: enqueue each run in this Redis for `govnews worker`s")
     parser.add_argument("--memory-jobstore", action="store_true",
                         help="keep jobs in memory instead of the database table " + JOBSTORE_TABLE)
     parser.add_argument("--log-level", default=os.environ.get("GOVNEWS_LOG_LEVEL", "INFO"),
@@ -702,4 +711,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_daemon(
         args.sites, args.db, reload_interval=args.reload_interval, time_limit=args.time_limit,
         grace=args.grace, misfire_grace_time=args.misfire_grace, max_parallel=args.max_parallel,
-        log_dir=args.log_dir, jobstore="memory" if args.memory_jobstore else "db")
+        log_dir=args.log_dir, jobstore="memory" if args.memory_jobstore else "db",
+        redis_url=args.redis_url or None)

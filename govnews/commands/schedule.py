@@ -23,9 +23,11 @@ from govnews.commands import db_option, sites_option
               help="Write each crawl's full output to DIR/<site>/<time>.log.")
 @click.option("--memory-jobstore", is_flag=True,
               help="Keep jobs in memory instead of the apscheduler_jobs table.")
+@click.option("--redis-url", envvar="GOVNEWS_REDIS_URL", default=None, metavar="URL",
+              help="Distributed mode: enqueue each run in Redis for `govnews worker`s instead of crawling here.")
 @click.option("--log-level", default="INFO", show_default=True, envvar="GOVNEWS_LOG_LEVEL")
 def schedule_cmd(sites_dir, db_url, reload_interval, time_limit, grace, misfire_grace, max_parallel,
-                 log_dir, memory_jobstore, log_level):
+                 log_dir, memory_jobstore, log_level, redis_url=None):
     """Run the scheduler daemon: crawl every site profile on its schedule.
 
     One job per profile in sites/ (its 5-field cron `schedule`, Asia/Shanghai unless the
@@ -44,4 +46,5 @@ def schedule_cmd(sites_dir, db_url, reload_interval, time_limit, grace, misfire_
     setup_logging(log_level)
     sys.exit(run_daemon(sites_dir, db_url, reload_interval=reload_interval, time_limit=time_limit,
                         grace=grace, misfire_grace_time=misfire_grace, max_parallel=max_parallel,
-                        log_dir=log_dir, jobstore="memory" if memory_jobstore else "db"))
+                        log_dir=log_dir, jobstore="memory" if memory_jobstore else "db",
+                        redis_url=redis_url))
