@@ -6,6 +6,7 @@ holding only the container), never the HTML string again.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from copy import deepcopy
 from urllib.parse import urljoin
 
@@ -41,6 +42,18 @@ XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 #: a DOCTYPE after other content (pages with scripts glued before ``<html>``) makes libxml2 drop the body
 DOCTYPE_RE = re.compile(r"<!DOCTYPE[^>]*>", re.I)
 HTML_START_RE = re.compile(r"<html[\s>]", re.I)
+#: density block (readability-style): sentence punctuation counted in a paragraph's own, non-link text
+DENSITY_PUNCT_RE = re.compile(r"[，。；！？、,;!?]")
+#: a paragraph holder with less non-link text than this scores nothing
+DENSITY_MIN_CHARS = 10
+#: the densest block replaces trafilatura's page output when trafilatura's text holds at least this share of
+#: the block's bigrams and adds at most DENSITY_MAX_EXTRA more (the extra is nav/related lists around it) ...
+DENSITY_COVERAGE = 0.97
+#: class/id words of blocks that are never the article (readability's negative list, plus CMS words)
+DENSITY_NEGATIVE_RE = re.compile(
+    r"recommend|related|relate|comment|sidebar|side-bar|footer|foot|nav|menu|banner|promo|sponsor|share|"
+    r"widget|hot|rank|tuijian|xiangguan|pinglun", re.I)
+DENSITY_MIN_EXTRA, DENSITY_MAX_EXTRA = 1.03, 1.35
 TRAFILATURA_OPTIONS = dict(with_metadata=False, include_comments=False, include_tables=True,
                            include_images=False, include_links=False, favor_precision=True,
                            deduplicate=False)
@@ -155,8 +168,113 @@ def run_trafilatura(tree, url: str | None = None, **overrides) -> list[str]:
     return [ln.strip() for ln in (text or "").split("\n") if ln.strip()]
 
 
+def _text_stats(root) -> dict:
+    """``{block element: [chars, link chars, punctuation]}`` of the text each block element holds itself
+    (its own text and its inline children's, not its block children's)."""
+    own: dict = {}
+    stack: list = []    # open elements: (element, is_block)
+    skip = links = 0
+
+    def add(text):
+        if not text or not stack:
+            return
+        t = "".join(text.split())
+        if not t:
+            return
+        holder = next((el for el, blk in reversed(stack) if blk), None)
+        if holder is None:
+            return
+        r = own.setdefault(holder, [0, 0, 0])
+        r[0] += len(t)
+        if links:
+            r[1] += len(t)
+        else:
+            r[2] += len(DENSITY_PUNCT_RE.findall(t))
+
+    for event, el in etree.iterwalk(root, events=("start", "end")):
+        tag = el.tag if isinstance(el.tag, str) else None
+        if event == "start":
+            if tag is None or tag in SKIP_TAGS:
+                skip += 1
+                continue
+            if skip:
+                continue
+            stack.append((el, tag in BLOCK_TAGS and tag != "br"))
+            links += tag == "a"
+            add(el.text)
+        else:
+            if tag is None or tag in SKIP_TAGS:
+                skip -= 1
+                if not skip:
+                    add(el.tail)
+                continue
+            if skip:
+                continue
+            stack.pop()
+            links -= tag == "a"
+            add(el.tail)
+    return own
+
+
+def _link_density(el) -> float:
+    total = len("".join("".join(el.itertext()).split()))
+    linked = sum(len("".join("".join(a.itertext()).split())) for a in el.iter("a"))
+    return linked / total if total else 1.0
+
+
+def _negative(el) -> bool:
+    """The element or its parent is named like a related-news, comment, nav or footer block."""
+    for node in (el, el.getparent()):
+        if node is not None and DENSITY_NEGATIVE_RE.search(f"{node.get('class') or ''} {node.get('id') or ''}"):
+            return True
+    return False
+
+
+def density_block(root):
+    """The element holding the page's main text, readability-style: every paragraph holder with at least
+    DENSITY_MIN_CHARS of non-link text scores ``1 + punctuation + min(chars / 100, 3)``, added in full to
+    itself and its parent and by half to its grandparent; the best score times (1 - link density) wins."""
+    if root is None:
+        return None
+    scores: dict = {}
+    for el, (chars, linked, punct) in _text_stats(root).items():
+        if chars - linked < DENSITY_MIN_CHARS:
+            continue
+        s = 1 + punct + min((chars - linked) / 100, 3)
+        parent = el.getparent()
+        grand = parent.getparent() if parent is not None else None
+        for anc, w in ((el, 1.0), (parent, 1.0), (grand, 0.5)):
+            if anc is not None:
+                scores[anc] = scores.get(anc, 0.0) + s * w
+    if not scores:
+        return None
+    top = [el for el in sorted(scores, key=scores.get, reverse=True)[:12] if not _negative(el)][:8]
+    if not top:
+        return None
+    return max(top, key=lambda e: scores[e] * (1 - _link_density(e)))
+
+
+def _bigrams(lines) -> Counter:
+    s = "".join(ch for ch in "".join(lines) if ch.isalnum())
+    return Counter(s[i:i + 2] for i in range(len(s) - 1))
+
+
+def _prefer_block(traf: list[str], block: list[str]) -> bool:
+    """True when trafilatura's page text is the density block plus a little boilerplate around it."""
+    bt, bb = _bigrams(traf), _bigrams(block)
+    nb = sum(bb.values())
+    if not nb:
+        return False
+    coverage = sum((bt & bb).values()) / nb
+    extra = sum(bt.values()) / nb
+    return coverage >= DENSITY_COVERAGE and DENSITY_MIN_EXTRA <= extra <= DENSITY_MAX_EXTRA
+
+
 def extract_body_lines(tree, container=None, url: str | None = None) -> tuple[list[str], str]:
-    """(lines, method): trafilatura over the container (or the page); plain text as the fallback."""
+    """(lines, method): trafilatura over the container (or the page); plain text as the fallback.
+
+    Without a container, trafilatura's page output is replaced by the density block (:func:`density_block`)
+    when it is that block plus boilerplate (see :func:`_prefer_block`)."""
     if container is not None:
         lines = run_trafilatura(_wrap(container), url, favor_precision=False, favor_recall=True)
         own = text_lines(container)
@@ -166,6 +284,12 @@ def extract_body_lines(tree, container=None, url: str | None = None) -> tuple[li
         return lines, "trafilatura-container"
     lines = run_trafilatura(tree, url)
     if lines:
+        root = tree.find("body")
+        block = density_block(root if root is not None else tree)
+        if block is not None:
+            block_lines = text_lines(block)
+            if _prefer_block(lines, block_lines):
+                return block_lines, "density"
         return lines, "trafilatura"
     return run_trafilatura(tree, url, favor_precision=False, favor_recall=True), "trafilatura-recall"
 

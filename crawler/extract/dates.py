@@ -31,6 +31,10 @@ ISO_OFFSET_RE = re.compile(r"^\s*\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)
 DATE_LABEL_RE = re.compile(
     r"(?:发布时间|發佈時間|發布時間|发稿时间|發稿時間|发布日期|發佈日期|发表时间|发表日期|发表于|发布于|更新时间|日期|时间|時間|日\s*期|时\s*间)"
     r"\s*[:：]?\s*(?=(?:19|20)\d{2})")
+#: a line holding only a date label, the date being on the next line
+BARE_DATE_LABEL_RE = re.compile(
+    r"^\s*(?:发布时间|發佈時間|發布時間|发稿时间|發稿時間|发布日期|發佈日期|发表时间|发表日期|更新时间|日\s*期|时\s*间|時間)"
+    r"\s*[:：]\s*$")
 #: meta names/properties (lower case) holding the publication date, best first
 DATE_META_KEYS = (
     "pubdate", "publishdate", "article:published_time", "og:article:published_time", "published_time",
@@ -116,10 +120,16 @@ def date_from_meta(meta: dict[str, str], *, now: datetime | None = None) -> date
 
 
 def date_from_labelled(lines, *, now: datetime | None = None) -> datetime | None:
-    """Date after a label such as 发布时间/发稿时间/日期 in any of ``lines``."""
-    for line in lines:
+    """Date after a label such as 发布时间/发稿时间/日期 in any of ``lines``; a line holding only the label
+    (``发布日期：``) takes its date from the next line."""
+    lines = list(lines)
+    for i, line in enumerate(lines):
         for m in DATE_LABEL_RE.finditer(line):
             dt = parse_date(line[m.end():m.end() + 40], now=now)
+            if dt:
+                return dt
+        if i + 1 < len(lines) and BARE_DATE_LABEL_RE.match(line):
+            dt = parse_date(lines[i + 1][:40], now=now)
             if dt:
                 return dt
     return None
