@@ -80,6 +80,11 @@ class CrawlRunExtension:
         for k, v in stats.items():
             if k.startswith("govnews/outcome/") and k.rsplit("/", 1)[1] in ("failed", "blocked", "binary", "empty", "soft404"):
                 failures["outcome_" + k.rsplit("/", 1)[1]] = v
+        for k, v in stats.items():      # what the crawl refused (traps, budget, private hosts) and kept aside
+            if k.startswith("govnews/refused/"):
+                failures["refused_" + k.split("/", 2)[2]] = v
+            elif k == "govnews/deadletter/written":
+                failures["deadlettered"] = v
         self.crawler.stats.set_value("govnews/run_id", self.run_id)
         if not self.own_run:  # the scheduler's runner owns the status, except for a lost lock race
             extra = {"status": "locked"} if reason == "locked" else {}

@@ -108,7 +108,12 @@ class ConditionalGetMiddleware:
             return None
         if getattr(self.crawler.spider, "full_walk", False):
             return None
-        etag, modified = self.archive.get_validators(request.url) or (None, None)
+        try:
+            etag, modified = self.archive.get_validators(request.url) or (None, None)
+        except Exception as exc:  # archive down: fetch unconditionally (pages go to the dead-letter file)
+            self.crawler.stats.inc_value("govnews/db_errors/validators")
+            logger.warning("no validators for %s: %s", request.url, str(exc).splitlines()[0][:200])
+            etag, modified = None, None
         if etag:
             request.headers[b"If-None-Match"] = etag
         if modified:
@@ -132,8 +137,11 @@ class ConditionalGetMiddleware:
         if sink is not None:
             sink(self._new)
             return
-        for url, (etag, modified) in self._new.items():
-            self.archive.set_validators(url, etag, modified)
+        try:
+            for url, (etag, modified) in self._new.items():
+                self.archive.set_validators(url, etag, modified)
+        except Exception:  # archive down: the next crawl fetches these pages unconditionally, nothing lost
+            logger.exception("could not save HTTP validators")
 
 
 class IncrementalMiddleware:
@@ -156,7 +164,12 @@ class IncrementalMiddleware:
     def _filter(self, response, outputs: list[Any]) -> Iterable[Any]:
         stats = self.crawler.stats
         articles = [o for o in outputs if isinstance(o, Request) and o.meta.get(KIND) == "article"]
-        known = self.archive.known_urls([r.url for r in articles]) if articles else set()
+        try:
+            known = self.archive.known_urls([r.url for r in articles]) if articles else set()
+        except Exception as exc:  # archive down: request them all; storage dedup makes that harmless
+            stats.inc_value("govnews/db_errors/known_urls")
+            logger.warning("archive unavailable, not skipping known articles: %s", str(exc).splitlines()[0][:200])
+            known = set()
         # A list page ends its pagination when it brings no article that is new both to the archive
         # (as it was before this crawl) and to its own pagination chain: a column whose first page
         # was already linked from the home page goes on, a topic chain or calendar whose pages only

@@ -43,6 +43,11 @@ class ExtractPipeline:
                 item["article"] = extract(item["body"], item["url"], encoding=encoding, hints=hints)
                 if not (item["article"].body or "").strip():
                     item["outcome"], item["reason"] = "failed", "empty_body"
+                from crawler.reliability import hostile_signs
+                if item["outcome"] == "article" and (signs := hostile_signs(item["body"], item["url"], encoding)):
+                    item["article"].flags["hostile"] = signs
+                    item["reason"] = "hostile: " + ", ".join(signs)
+                    self.crawler.stats.inc_value("govnews/hostile_pages")
         except Exception as exc:  # extraction bugs must not lose the page: record it as failed
             logger.exception("extraction failed for %s", item["url"])
             item["outcome"], item["reason"] = "failed", f"extract_error: {type(exc).__name__}: {exc}"[:500]
@@ -66,15 +71,33 @@ class StorePipeline:
     def open_spider(self, spider=None):
         spider = spider or self.crawler.spider
         profile = spider.profile
-        self.archive.ensure_site(profile.name, profile.title, profile.allowed_domains)
+        from crawler.deadletter import (COOLDOWN_SETTING, DEFAULT_COOLDOWN, DeadLetterGuard, DeadLetterWriter,
+                                        deadletter_dir)
+        settings = self.crawler.settings
+        self.guard = DeadLetterGuard(DeadLetterWriter(deadletter_dir(settings), self.archive.url),
+                                     settings.getfloat(COOLDOWN_SETTING, DEFAULT_COOLDOWN), self.crawler.stats)
+        try:
+            self.archive.ensure_site(profile.name, profile.title, profile.allowed_domains)
+        except Exception:  # the database is down: pages go to the dead-letter file (crawler/deadletter.py)
+            logger.exception("could not register site %s in the archive", profile.name)
+
+    def close_spider(self, spider=None):
+        if getattr(self, "guard", None) is not None:
+            self.guard.writer.close()
 
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        """Store the item; when the archive fails, keep it as a dead letter (never lose a page)."""
+        guard = getattr(self, "guard", None)
+        return guard.process(item, self.store) if guard is not None else self.store(item)
+
+    def store(self, item: dict[str, Any]) -> dict[str, Any]:
         stats = self.crawler.stats
-        page_id = self.archive.record_page(
+        page_id = item.get("page_id") or self.archive.record_page(
             item["site"], item["url"], status=item.get("status"), headers=item.get("headers") or {},
             body=item.get("body") or b"", outcome=item.get("outcome") or item["kind"],
             reason=item.get("reason"), fetched_at=item.get("fetched_at"),
         )
+        item["page_id"] = page_id      # a dead letter written after this point is not recorded twice
         stats.inc_value("govnews/bytes", len(item.get("body") or b""))
         article = item.get("article")
         if item.get("outcome") == "article" and article is not None:

@@ -36,6 +36,7 @@ GOVNEWS_DB_URL = os.environ.get("GOVNEWS_DB_URL")
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.HostGuardMiddleware": 90,
     "crawler.middlewares.ConditionalGetMiddleware": 560,
+    "crawler.reliability.RetryAfterMiddleware": 555,   # before RetryMiddleware (550) sees a 429/503
 }
 SPIDER_MIDDLEWARES = {
     "crawler.middlewares.IncrementalMiddleware": 950,
@@ -46,7 +47,12 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "crawler.extensions.CrawlRunExtension": 500,
+    "crawler.reliability.ReliabilityExtension": 510,   # after the site lock: replays dead letters
 }
+# Reliability (docs/RELIABILITY.md): pages the archive cannot take go to dead-letter files
+GOVNEWS_DEADLETTER_DIR = os.environ.get("GOVNEWS_DEADLETTER_DIR")   # default data/deadletter
+GOVNEWS_RETRY_AFTER_MAX = 120              # seconds: longest Retry-After honoured
+GOVNEWS_DB_RETRY_SECONDS = 30              # after a failed archive write, dead-letter directly this long
 
 # Distributed mode (docs/DISTRIBUTED.md): off unless REDIS_URL is set (-s REDIS_URL=redis://... or
 # GOVNEWS_REDIS_URL); the add-on then swaps in the scrapy-redis based scheduler and run bookkeeping.

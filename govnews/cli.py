@@ -18,6 +18,7 @@ COMMANDS = [
     ("govnews.commands.duplicates", "duplicates_cmd"),
     ("govnews.commands.enqueue", "enqueue_cmd"),
     ("govnews.commands.worker", "worker_cmd"),
+    ("govnews.commands.replay", "replay_cmd"),
 ]
 
 

@@ -37,7 +37,10 @@ NOT_MODIFIED = 304
 ARTICLE_PRIORITY = 10            # fetch articles before moving on to the next list page
 TRUE_WORDS = ("1", "true", "yes", "on")
 #: IgnoreRequest messages -> reason recorded for the refused request
-IGNORE_REASONS = (("robots", "robots_disallowed"), ("private", "private_address"), ("offsite", "offsite"))
+IGNORE_REASONS = (("robots", "robots_disallowed"), ("private", "private_address"), ("offsite", "offsite"),
+                  ("max redirections", "redirect_loop"), ("download_maxsize", "too_large"))
+#: IgnoreRequest reasons that are the crawler's own refusals (not fetch failures)
+REFUSAL_REASONS = ("robots_disallowed", "private_address", "offsite", "ignored")
 CHARSET_RE = re.compile(r"charset=([\w\-]+)", re.I)
 
 
@@ -136,6 +139,12 @@ class GovNewsSpider(scrapy.Spider):
         if response.status == NOT_MODIFIED:
             self.crawler.stats.inc_value("govnews/list_not_modified")
             return
+        from crawler.reliability import challenge_reason
+        if blocked := challenge_reason(response.body, response.url, response.status,
+                                       response.headers.get(b"Content-Type", b"").decode("latin-1")):
+            self.crawler.stats.inc_value("govnews/list_blocked")
+            yield self.page_item(response, "list", outcome=blocked.split(":", 1)[0], reason=blocked)
+            return                     # a WAF challenge's links lead to more challenges
         text = decode_body(response)
         tree = L.parse_html(text)
         base = response.url
@@ -219,7 +228,7 @@ class GovNewsSpider(scrapy.Spider):
         request = failure.request
         response = getattr(failure.value, "response", None)
         reason = failure_reason(failure)
-        refused = failure.check(IgnoreRequest) is not None and response is None
+        refused = failure.check(IgnoreRequest) is not None and response is None and reason in REFUSAL_REASONS
         self.crawler.stats.inc_value(f"govnews/{'refused' if refused else 'failed'}/{reason}")
         yield {
             "kind": "refused" if refused else "failed",
@@ -256,6 +265,8 @@ def failure_reason(failure: Failure) -> str:
     from twisted.internet import error as tx
 
     value = failure.value
+    if getattr(value, "govnews_reason", None):
+        return value.govnews_reason
     if isinstance(value, HttpError):
         return f"http_{value.response.status}"
     if isinstance(value, IgnoreRequest):
@@ -271,6 +282,11 @@ def failure_reason(failure: Failure) -> str:
         if isinstance(value, types):
             return name
     name = type(value).__name__
+    scrapy_errors = {"DownloadTimeoutError": "timeout", "ResponseDataLossError": "truncated",
+                     "DownloadConnectionRefusedError": "connection_refused", "CannotResolveHostError": "dns",
+                     "DownloadFailedError": "connection_lost"}   # scrapy >= 2.14 download exceptions
+    if name in scrapy_errors:
+        return scrapy_errors[name]
     if "ResponseNeverReceived" in name or "ConnectionLost" in name:
         return "connection_lost"
     if "Timeout" in name:

@@ -1,0 +1,60 @@
+"""``govnews replay``: put dead letters (pages the archive could not take during a crawl) into it."""
+from __future__ import annotations
+
+import click
+
+from govnews.commands import db_option, resolve_db_url
+
+
+@click.command("replay")
+@db_option
+@click.option("--dir", "directory", envvar="GOVNEWS_DEADLETTER_DIR", metavar="DIR", default=None,
+              type=click.Path(file_okay=False),
+              help="Dead-letter directory [env GOVNEWS_DEADLETTER_DIR; default data/deadletter].")
+@click.option("--site", default=None, help="Only this site's letters (profile name).")
+@click.option("--any-db", is_flag=True,
+              help="Also replay letters written for another database URL (by default they are skipped).")
+@click.option("--dry-run", is_flag=True, help="List the letters, store nothing.")
+def replay_cmd(db_url, directory, site, any_db, dry_run):
+    """Store the pages that a crawl kept in dead-letter files because the archive failed.
+
+    A crawl whose database goes away (PostgreSQL unreachable, SQLite locked) writes every page it
+    could not store to DIR/<site>/*.jsonl (raw bytes base64). Replay runs them through extraction
+    and storage; deduplication makes it idempotent (a page or article already stored is not stored
+    twice), so running it again, or after a partial replay, is safe. Files still being written by a
+    live crawl are skipped. Replayed files are deleted; records that fail again stay for next time.
+    The next crawl of a site replays that site's letters at start too.
+
+    \b
+    Examples:
+      govnews replay                                  # all sites, data/deadletter, $GOVNEWS_DB_URL
+      govnews replay --site xindu --dry-run           # what is waiting for one site
+      govnews replay --db postgresql://archive@db/govnews --dir /var/lib/govnews/deadletter
+    """
+    from pathlib import Path
+
+    from crawler.deadletter import deadletter_dir, letter_files, read_records, replay
+    from storage.archive import Archive
+    from storage.db import mask_url
+
+    folder = Path(directory) if directory else deadletter_dir()
+    files = letter_files(folder, site)
+    if dry_run or not files:
+        total = 0
+        for path in files:
+            n = sum(1 for _ in read_records(path))
+            total += n
+            click.echo(f"{path}: {n} record(s)")
+        click.echo(f"{total} dead letter(s) in {len(files)} file(s) under {folder}")
+        return
+    url = resolve_db_url(db_url)
+    click.echo(f"archive: {mask_url(url)}")
+    with Archive(url) as archive:
+        report = replay(archive, folder, site=site, any_db=any_db, db_url=url)
+    click.echo(report.summary())
+    for line in report.skipped_files:
+        click.echo(f"skipped {line}")
+    for line in report.errors[:20]:
+        click.echo(f"failed: {line}", err=True)
+    if report.failed:
+        raise SystemExit(1)
