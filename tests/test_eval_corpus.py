@@ -16,11 +16,11 @@ from crawler.extract import extract
 SHARED = Path(os.environ.get("GOVNEWS_SHARED") or Path(__file__).resolve().parents[2] / "shared")
 TRUTH = SHARED / "corpus" / "truth.jsonl"
 SCORE = SHARED / "eval" / "score.py"
-# Floors: what the extractor reaches (docs/EXTRACTION.md). The issue asks ALL body_f1 >= 0.92; the extractor
-# reaches 0.9197 (score.py prints 0.920), so that floor sits just under the issue's number: see docs/EXTRACTION.md.
+# Floors: what the extractor reaches (docs/EXTRACTION.md: ALL 0.9281, chinese_wce 0.9211, magic_html 0.9330,
+# date 0.946, titles 5/5), rounded down a little; never below the issue's 0.92 / 0.90 / 0.93 / 0.90 / 1.0.
 FLOORS = {
-    ("ALL", "body_f1"): 0.9195,
-    ("chinese_wce", "body_f1"): 0.905,
+    ("ALL", "body_f1"): 0.926,
+    ("chinese_wce", "body_f1"): 0.92,
     ("magic_html", "body_f1"): 0.93,
     ("ALL", "date_acc"): 0.94,
     ("ALL", "title_acc"): 1.0,

@@ -1,5 +1,5 @@
 from crawler.extract.clean import (collapse_repeats, cut_footer, drop_mojibake, drop_noise_lines, is_spam_title,
-                                   is_traditional_only, split_metadata_lines, strip_glosses, to_simplified)
+                                   clean_field, is_traditional_only, split_metadata_lines, strip_glosses, to_simplified)
 
 
 def test_glosses_after_traditional_only_characters_removed():
@@ -15,7 +15,19 @@ def test_real_glosses_kept():
 
 def test_broken_glosses_removed():
     text, n = strip_glosses("綿陽日?qǐng)?bào)")
-    assert text == "綿陽日" and n == 2
+    # the glossed character was lost to mojibake: restored from the pinyin after 日 (BROKEN_GLOSS_RESTORE)
+    assert text == "綿陽日報" and n == 2
+    assert strip_glosses("新?wén)網")[0] == "新聞網"
+    assert strip_glosses("高新?lián)?dāng)。")[0] == "高新。"      # not in the table: dropped
+
+
+def test_clean_field_strips_edge_punctuation():
+    assert clean_field("张强】") == "张强"
+    assert clean_field("【责任编辑") == "责任编辑"
+    assert clean_field("：绵阳日报 |") == "绵阳日报"
+    assert clean_field("张强（实习）") == "张强（实习）"
+    assert clean_field("《人民日报》") == "《人民日报》"
+    assert clean_field("】") is None
 
 
 def test_traditional_only():

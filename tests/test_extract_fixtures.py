@@ -74,6 +74,6 @@ def test_cli_prints_one_json_line_per_file():
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.output.splitlines()]
     assert [r["page"] for r in rows] == files
-    assert set(rows[0]) == {"page", "title", "body", "published_at", "source", "author", "editor",
+    assert set(rows[0]) == {"page", "title", "body", "published_at", "source", "author", "editor", "column",
                             "original_title", "summary", "flags"}
     assert all(r["title"] and r["body"] for r in rows)

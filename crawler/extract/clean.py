@@ -50,10 +50,34 @@ TONE_MARKS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
 GLOSS_RE = re.compile(r"([\u3400-\u9fff\uf900-\ufaff])[(（](" + PINYIN + r")[)）]")
 #: broken glosses where the character and "(" were lost: ``?qǐng)``
 BROKEN_GLOSS_RE = re.compile(r"[?？\ufffd](" + PINYIN + r")[)）]")
+BROKEN_GLOSS_TAIL_RE = re.compile(r"[?？\ufffd]" + PINYIN + r"[)）]$")
+
+
+#: broken glosses whose character can be restored from the pinyin and the character before it, as in
+#: ``綿陽日?qǐng)?bào)`` -> ``綿陽日報``: pinyin -> (traditional character, characters it must follow). Only
+#: frequent pairs of news-outlet names; any other broken gloss is dropped.
+BROKEN_GLOSS_RESTORE = {
+    "bào": ("報", "日晚商報导導周週時时画畫"),
+    "wén": ("聞", "新"),
+    "wǎng": ("網", "新闻聞報报视視"),
+    "shè": ("社", "報报"),
+    "tái": ("臺", "视視電电"),
+}
 
 
 def _looks_pinyin(s: str) -> bool:
     return any(c in TONE_MARKS for c in s) or s.islower()
+
+
+def _left_of_broken(text: str, pos: int) -> str:
+    """The character before position ``pos`` once broken glosses in front of it are skipped."""
+    head = text[:pos]
+    while True:
+        m = BROKEN_GLOSS_TAIL_RE.search(head)
+        if not m:
+            break
+        head = head[:m.start()]
+    return head[-1:] if head else ""
 
 
 def strip_glosses(text: str) -> tuple[str, int]:
@@ -70,10 +94,16 @@ def strip_glosses(text: str) -> tuple[str, int]:
 
     def repl_broken(m):
         nonlocal count
-        if any(c in TONE_MARKS for c in m.group(1)):
-            count += 1
-            return ""
-        return m.group(0)
+        py = m.group(1)
+        if not any(c in TONE_MARKS for c in py):
+            return m.group(0)
+        count += 1
+        restore = BROKEN_GLOSS_RESTORE.get(py)
+        # the character before may itself be a broken gloss: look at what is left before it
+        prev = _left_of_broken(m.string, m.start())
+        if restore and prev and prev in restore[1]:
+            return restore[0]
+        return ""
 
     if "(" not in text and "（" not in text and ")" not in text:
         return text, 0
@@ -192,6 +222,35 @@ def split_metadata_lines(lines: list[str]) -> tuple[list[str], dict[str, str]]:
     if "author_post" in fields and out and NAME_LINE_RE.match(out[0].strip()):
         fields.setdefault("author", out.pop(0).strip())
     return out, fields
+
+
+# --- field values -----------------------------------------------------------------------------
+#: punctuation never at the start or end of a name/source/column value (brackets only when unbalanced)
+FIELD_EDGE_PUNCT = " \t\u3000:：,，、.。;；|｜/\\-—_·•*"
+BRACKET_PAIRS = {"【": "】", "[": "]", "(": ")", "（": "）", "《": "》", "「": "」", "『": "』", "<": ">", "〔": "〕"}
+
+
+def clean_field(value: str | None) -> str | None:
+    """Strip edge punctuation and unbalanced brackets from a parsed field: ``张强】`` -> ``张强``,
+    ``【责任编辑`` leftovers, ``：绵阳日报`` -> ``绵阳日报``; ``张强（实习）`` and ``《人民日报》`` keep theirs."""
+    if not value:
+        return value
+    closers = {v: k for k, v in BRACKET_PAIRS.items()}
+    v = value
+    while True:
+        before = v
+        v = v.strip(FIELD_EDGE_PUNCT)
+        if v and v[-1] in closers and closers[v[-1]] not in v[:-1]:
+            v = v[:-1]
+        if v and v[0] in BRACKET_PAIRS and BRACKET_PAIRS[v[0]] not in v[1:]:
+            v = v[1:]
+        if v and v[0] in BRACKET_PAIRS and v[-1] == BRACKET_PAIRS[v[0]] and v[0] not in "《":
+            inner = v[1:-1]
+            if not any(c in inner for c in BRACKET_PAIRS) and not any(c in inner for c in closers):
+                v = inner
+        if v == before:
+            break
+    return v or None
 
 
 # --- titles -----------------------------------------------------------------------------------

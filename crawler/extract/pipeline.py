@@ -6,7 +6,7 @@ import re
 from . import body as body_mod
 from . import clean
 from .article import Article, Image
-from .dates import find_date, parse_date
+from .dates import TIME_RE, date_from_meta, find_date, parse_date
 from .decode import cleaneval_wrapper, decode_html
 from .metadata import (credit_author, headline_candidates, html_title, meta_field, meta_tags,
                        parse_labelled_line, strip_site_name, strip_site_suffix)
@@ -18,6 +18,16 @@ HEADER_WINDOW = 12
 #: minimum bigram overlap between a headline candidate and the <title>/og:title
 HEADLINE_MATCH = 0.6
 TITLE_MIN_LEN, TITLE_MAX_LEN = 4, 100
+#: how many page lines after the body's last line are searched for 责任编辑/来源/作者 lines
+TRAILER_WINDOW = 6
+#: breadcrumb line: ``您现在的位置：首页 > 乡镇动态 > 正文`` (label optional when the line starts at 首页)
+BREADCRUMB_LABEL_RE = re.compile(
+    r"^(?:您现在的位置|您的位置|当前位置|你的位置|你现在的位置|所在位置|現在位置|當前位置|您現在的位置|位置)\s*[:：]?\s*")
+BREADCRUMB_SPLIT_RE = re.compile(r"\s*[>＞»›→]+\s*")
+#: breadcrumb parts that are never a column
+BREADCRUMB_SKIP = frozenset({"首页", "首頁", "网站首页", "網站首頁", "主页", "主頁", "正文", "内容", "內容", "详情",
+                             "詳情", "正文内容", "文章", "阅读", "閱讀", "home", "Home", "首页>"})
+BREADCRUMB_MAX_LEN = 100
 
 
 def _headline(tree, page_lines, reference: str | None, title_is_spam: bool, hint_xpath: str | None):
@@ -115,21 +125,28 @@ def extract(data: bytes, url: str | None = None, *, encoding: str | None = None,
     flags["spam_title"] = title_is_spam
     flags["title_from"] = "meta" if meta_title else how or ("og" if meta.get("og:title") else "title")
 
-    # drop a leading copy of the headline from the body
-    if art.title and cleaned and clean._key(cleaned[0]) == clean._key(art.title):
+    # drop a leading copy of the headline from the body (the same text; a variant such as the headline
+    # without its 【…】 prefix is a subtitle and stays)
+    if art.title and cleaned and _same_text(cleaned[0], art.title):
         cleaned = cleaned[1:]
+    trailer = _trailer_fields(page_clean, cleaned)
+    if "author" not in fields and "author_post" not in fields:
+        signed = _signed_author(page_clean, cleaned)
+        if signed:
+            fields["author"], fields["author_post"] = signed
+            cleaned = cleaned[:-1]
 
     # --- fields: meta tags, then labelled lines (body first, then header) ---
     def pick(name):
-        return fields.get(name) or header_fields.get(name)
+        return fields.get(name) or header_fields.get(name) or trailer.get(name)
 
     art.source = meta_field(meta, "source") or pick("source")
-    art.author = fields.get("author") or header_fields.get("author") or fields.get("credit_author") \
-        or _meta_author(meta)
+    art.author = fields.get("author") or header_fields.get("author") or trailer.get("author") \
+        or fields.get("credit_author") or _meta_author(meta)
     art.editor = pick("editor")
     art.original_title = pick("original_title")
     art.summary = pick("summary") or meta_field(meta, "summary")
-    art.column = meta_field(meta, "column")
+    art.column = meta_field(meta, "column") or column_from_breadcrumb(page_clean, art.title)
     art.site_name = meta_field(meta, "site_name")
     art.keywords = meta_field(meta, "keywords")
     for name in ("source", "author", "editor", "original_title", "summary", "column"):
@@ -138,6 +155,8 @@ def extract(data: bytes, url: str | None = None, *, encoding: str | None = None,
             value, g = clean.strip_glosses(value)
             value, _ = clean.drop_mojibake(value)
             glosses += g
+            if name not in ("summary", "original_title"):
+                value = clean.clean_field(value) or ""
             setattr(art, name, value.strip() or None)
     if "author_post" in fields:
         flags["author_post"] = fields["author_post"]
@@ -148,6 +167,11 @@ def extract(data: bytes, url: str | None = None, *, encoding: str | None = None,
         date_lines.append(header_fields["published"])
     published = parse_date(date_lines[0]) if date_lines else None
     how_date = "label" if published else None
+    if published is not None and not TIME_RE.search(date_lines[0]):
+        # the label gives the day only: take the time from a meta tag (PubDate) naming the same day
+        in_meta = date_from_meta(meta)
+        if in_meta is not None and in_meta.date() == published.date():
+            published = in_meta
     if published is None:
         published, how_date = find_date(meta, header + cleaned[:3], url, page_clean[start:] + page_clean[:start])
     art.published_at = published
@@ -165,8 +189,81 @@ def extract(data: bytes, url: str | None = None, *, encoding: str | None = None,
     return art
 
 
+def column_from_breadcrumb(page_lines: list[str], title: str | None) -> str | None:
+    """The last section of the first breadcrumb line (``首页 > 新闻中心 > 乡镇动态 > 正文`` -> ``乡镇动态``);
+    a last part that is the start of the headline (CMSs that print the article there) is skipped."""
+    for ln in page_lines:
+        if len(ln) > BREADCRUMB_MAX_LEN:
+            continue
+        rest = BREADCRUMB_LABEL_RE.sub("", ln, count=1)
+        if rest == ln and not re.match(r"^首[页頁]\s*[>＞»›]", ln):
+            continue
+        parts = [p.strip() for p in BREADCRUMB_SPLIT_RE.split(rest) if p.strip()]
+        if len(parts) < 2 and rest == ln:
+            continue
+        parts = [p for p in parts if p not in BREADCRUMB_SKIP]
+        key = clean._key(title or "")
+        if parts and key and (key.startswith(clean._key(parts[-1])) or clean._key(parts[-1]).startswith(key[:8])):
+            parts = parts[:-1]
+        if parts:
+            return clean.clean_field(parts[-1])
+        return None
+    return None
+
+
+def _trailer_fields(page_lines: list[str], body_lines: list[str]) -> dict[str, str]:
+    """Labelled lines (责任编辑：… / 来源：… / 作者：…) on the page just after the body's last line, then
+    just before its first line (lines the body extraction left out)."""
+    if not body_lines:
+        return {}
+    positions: dict[str, int] = {}
+    for i, ln in enumerate(page_lines):
+        positions.setdefault(ln, i)
+    end = next((positions[ln] for ln in reversed(body_lines[-3:]) if ln in positions), None)
+    first = next((positions[ln] for ln in body_lines[:3] if ln in positions), None)
+    windows = []
+    if end is not None:
+        windows.append(page_lines[end + 1:end + 1 + TRAILER_WINDOW])
+    if first is not None:
+        windows.append(page_lines[max(0, first - TRAILER_WINDOW):first][::-1])
+    out: dict[str, str] = {}
+    for window in windows:
+        for ln in window:
+            if clean.is_footer_line(ln):
+                break
+            got, is_meta = parse_labelled_line(ln)
+            if is_meta:
+                for k, v in got.items():
+                    out.setdefault(k, v)
+    return out
+
+
+def _signed_author(page_lines: list[str], body_lines: list[str]) -> tuple[str, str] | None:
+    """(name, post) of a signed commentary whose name line and ``作者`` label were left out of the body:
+    on the page the body is preceded by a short name line and its last line (the post) by a bare 作者."""
+    if len(body_lines) < 2:
+        return None
+    positions = {ln: i for i, ln in enumerate(page_lines)}
+    first, last = positions.get(body_lines[0]), positions.get(body_lines[-1])
+    if not first or not last or last - 1 <= first:
+        return None
+    name, label, post = page_lines[first - 1], page_lines[last - 1], body_lines[-1]
+    if clean.BARE_AUTHOR_LABEL_RE.match(label) and clean.NAME_LINE_RE.match(name) and len(post) <= 40:
+        return name, post
+    return None
+
+
 def css_or_none(selector: str | None) -> str | None:
     return body_mod.css_to_xpath(selector) if selector else None
+
+
+def _same_text(a: str, b: str) -> bool:
+    """Equal up to whitespace, table-cell bars and Unicode compatibility forms (other punctuation counts)."""
+    import unicodedata
+
+    def norm(x):
+        return "".join(unicodedata.normalize("NFKC", x).replace("|", " ").split())
+    return norm(a) == norm(b)
 
 
 def _meta_author(meta: dict[str, str]) -> str | None:

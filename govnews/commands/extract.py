@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
-OUTPUT_FIELDS = ("title", "body", "published_at", "source", "author", "editor", "original_title", "summary",
-                 "flags")
+OUTPUT_FIELDS = ("title", "body", "published_at", "source", "author", "editor", "column", "original_title",
+                 "summary", "flags")
 
 
 @click.command("extract")
@@ -19,7 +19,14 @@ OUTPUT_FIELDS = ("title", "body", "published_at", "source", "author", "editor", 
 @click.option("--url", default=None, help="URL the page was fetched from (absolute links, URL dates).")
 @click.option("--encoding", default=None, help="Charset from the HTTP header, if known.")
 def extract_cmd(files, url, encoding):
-    """Extract articles from saved HTML FILES; print one JSON line per file."""
+    """Extract articles from saved HTML FILES; print one JSON line per file.
+
+    \b
+    Examples:
+      govnews extract page.html
+      govnews extract page.html --url http://www.example.gov.cn/xwzx/202110/t20211029_693200.html
+      govnews extract mirror/*.html --encoding gbk > predictions.jsonl
+    """
     from crawler.extract import extract
 
     for path in files:
