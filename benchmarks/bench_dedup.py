@@ -122,6 +122,27 @@ def fill_sqlite(url: str, size: int) -> None:
     con.execute("ANALYZE")
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     con.close()
+    settle_sqlite(url)
+
+
+def settle_sqlite(url: str) -> None:
+    """Checkpoint the WAL into the main file and flush it to disk.
+
+    The bulk load runs with ``synchronous=OFF``, so without this the first fsync of the measured
+    phase (a WAL checkpoint) pays for writing back the whole freshly loaded file: 10 MB at 10k
+    articles, ~2 GB at 1M. That one stall made the old 1M mean look twice the 10k mean.
+    """
+    import sqlite3
+
+    path = url.split("sqlite:///", 1)[1]
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def fill_postgres(url: str, size: int) -> None:
@@ -150,117 +171,266 @@ def fill_postgres(url: str, size: int) -> None:
             cur.execute("SELECT setval('sites_id_seq', 1)")
     with psycopg.connect(dsn, autocommit=True) as con:
         con.execute("VACUUM ANALYZE")
+    settle_postgres(url)
+
+
+def settle_postgres(url: str) -> None:
+    """``CHECKPOINT`` (and flush the OS cache of it): the loaded data is on disk, nothing pending.
+
+    Without it the first checkpoint of the measured phase writes back the whole bulk load.
+    """
+    import psycopg
+
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn, autocommit=True) as con:
+        con.execute("CHECKPOINT")
+    os.sync()
 
 
 # ------------------------------------------------------------------------------ measure (child)
-def measure(url: str, n: int, seed: int) -> dict:
+def _kind(statement: str) -> str:
+    s = " ".join(statement.split()).lower()
+    if s.startswith("select count(pg_advisory_xact_lock"):
+        return "advisory lock"
+    for t in ("minhash_bands", "article_revisions", "sightings", "articles", "pages", "sites"):
+        if t in s:
+            verb = s.split()[0] if not s.startswith("with") else "select"
+            return f"{verb} {t}"
+    return s.split()[0]
+
+
+def measure(url: str, n: int, seed: int, warmup: int, profile: bool) -> dict:
+    from sqlalchemy import event
+
+    from storage import archive as archive_mod
     from storage.archive import Archive
 
     rng = random.Random(seed)
-    texts = [synthetic_text(rng) for _ in range(n + 20)]
+    texts = [synthetic_text(rng) for _ in range(n + warmup)]
     a = Archive(url)
-    # warm-up (imports, OpenCC, connection pool) not timed
-    for i in range(20):
-        a.store_article("bench", f"http://bench.gov.cn/warm/{i}.html", {"title": "w", "body": texts[n + i]})
-    rss0 = rss_mb()
-    times, outcomes = [], {}
+    prof = {"sql_s": 0.0, "sig_s": 0.0, "statements": 0, "by_kind": {}}
+    t_exec: list[float] = []
+    if profile:
+        @event.listens_for(a.engine, "before_cursor_execute")
+        def _before(conn, cursor, statement, params, context, executemany):
+            t_exec.append(time.perf_counter())
+
+        @event.listens_for(a.engine, "after_cursor_execute")
+        def _after(conn, cursor, statement, params, context, executemany):
+            dt = time.perf_counter() - t_exec.pop()
+            if prof.get("on"):
+                prof["sql_s"] += dt
+                prof["statements"] += 1
+                k = prof["by_kind"].setdefault(_kind(statement), [0, 0.0])
+                k[0] += 1
+                k[1] += dt
+
+        real_sig = archive_mod.dedup.signature
+
+        def timed_sig(t):
+            t0 = time.perf_counter()
+            try:
+                return real_sig(t)
+            finally:
+                if prof.get("on"):
+                    prof["sig_s"] += time.perf_counter() - t0
+
+        archive_mod.dedup.signature = timed_sig
+
     stored: list[str] = []
-    for i in range(n):
+
+    def one(i: int, body_pool: list[str], tag: str) -> tuple[float, str]:
         if i % 10 == 9 and stored:
             body = rng.choice(stored)  # exact repost on another URL
         elif i % 5 == 4 and stored:
             body = rng.choice(stored) + "\n（责任编辑：王小明）"  # near duplicate
         else:
-            body = texts[i]
+            body = body_pool[i]
         t0 = time.perf_counter()
-        r = a.store_article("bench", f"http://bench.gov.cn/new/{seed}/{i}.html", {"title": "t", "body": body})
-        times.append(time.perf_counter() - t0)
-        outcomes[r.outcome] = outcomes.get(r.outcome, 0) + 1
+        r = a.store_article("bench", f"http://bench.gov.cn/{tag}/{seed}/{i}.html", {"title": "t", "body": body})
+        dt = time.perf_counter() - t0
         if r.outcome == "new":
             stored.append(body)
+        return dt, r.outcome
+
+    # warm-up: the same mix, not timed (imports, OpenCC, connection pool, cache of the hot pages)
+    for i in range(warmup):
+        one(i, texts[n:], "warm")
+    rss0 = rss_mb()
+    times, outcomes = [], {}
+    prof["on"] = True
+    for i in range(n):
+        dt, outcome = one(i, texts, "new")
+        times.append(dt)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    prof["on"] = False
     a.close()
-    times.sort()
-    return dict(mean_ms=1000 * statistics.mean(times), p50_ms=1000 * times[len(times) // 2],
-                p95_ms=1000 * times[int(len(times) * 0.95)], rss_start_mb=rss0, rss_end_mb=rss_mb(),
-                outcomes=outcomes)
+    out = dict(times_ms=[1000 * t for t in times], rss_start_mb=rss0, rss_end_mb=rss_mb(), outcomes=outcomes)
+    if profile:
+        prof.pop("on")
+        out["profile"] = prof
+    return out
+
+
+def summarize(times_ms: list[float]) -> dict:
+    t = sorted(times_ms)
+    return dict(n=len(t), mean_ms=statistics.mean(t), p50_ms=t[len(t) // 2],
+                p95_ms=t[int(len(t) * 0.95)], p99_ms=t[int(len(t) * 0.99)], max_ms=t[-1])
 
 
 # ------------------------------------------------------------------------------ driver
-def make_db(backend: str, tmpdir: Path):
+def _admin():
+    return dict(host="127.0.0.1", port=5432, user=os.environ.get("PGUSER", "postgres"), dbname="postgres")
+
+
+def make_db(backend: str, tmpdir: Path, size: int, keep: bool):
+    """(url, drop, exists): a new database, or with ``keep`` a named one that may already be built."""
     from storage.db import upgrade_db
 
+    tag = f"{size}" if keep else uuid.uuid4().hex[:8]
     if backend == "sqlite":
-        url = f"sqlite:///{tmpdir / f'bench_{uuid.uuid4().hex[:8]}.db'}"
-        upgrade_db(url)
-        return url, lambda: None
+        path = tmpdir / f"bench_{tag}.db"
+        url = f"sqlite:///{path}"
+        exists = keep and path.exists()
+        if not exists:
+            upgrade_db(url)
+
+        def drop():
+            if not keep:
+                for f in tmpdir.glob(f"bench_{tag}.db*"):
+                    f.unlink()
+
+        return url, drop, exists
     import psycopg
 
-    name = f"govnews_bench_{uuid.uuid4().hex[:8]}"
-    admin = dict(host="127.0.0.1", port=5432, user=os.environ.get("PGUSER", "postgres"), dbname="postgres")
-    with psycopg.connect(**admin, autocommit=True) as c:
-        c.execute(f'CREATE DATABASE "{name}"')
-    url = f"postgresql+psycopg://{admin['user']}@127.0.0.1:5432/{name}"
-    upgrade_db(url)
+    name = f"govnews_bench_{tag}"
+    url = f"postgresql+psycopg://{_admin()['user']}@127.0.0.1:5432/{name}"
+    with psycopg.connect(**_admin(), autocommit=True) as c:
+        exists = keep and c.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
+        if not exists:
+            c.execute(f'CREATE DATABASE "{name}"')
+    if not exists:
+        upgrade_db(url)
 
     def drop():
-        with psycopg.connect(**admin, autocommit=True) as c:
-            c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not keep:
+            with psycopg.connect(**_admin(), autocommit=True) as c:
+                c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
-    return url, drop
+    return url, drop, exists
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="10000,1000000", help="archive sizes (comma-separated)")
     ap.add_argument("--backends", default="sqlite,postgresql")
-    ap.add_argument("--measure", type=int, default=300, help="articles stored per measurement")
+    ap.add_argument("--measure", type=int, default=500, help="timed stores per size and round")
+    ap.add_argument("--warmup", type=int, default=300, help="untimed stores before each timed run")
+    ap.add_argument("--rounds", type=int, default=2,
+                    help="measurement rounds; the sizes are interleaved, alternating order per round")
+    ap.add_argument("--profile", action="store_true", help="per-store statement count and time split")
     ap.add_argument("--tmpdir", default=None, help="where SQLite files go (default: a temp dir)")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the databases (bench_<size>.db in --tmpdir, govnews_bench_<size>) and reuse "
+                         "them when they exist (for iterating; the final numbers come from fresh ones)")
     ap.add_argument("--json", dest="json_out", default=None, help="also write results as JSON here")
-    ap.add_argument("--child", nargs=3, metavar=("URL", "N", "SEED"), help=argparse.SUPPRESS)
+    ap.add_argument("--child", nargs=4, metavar=("URL", "N", "SEED", "WARMUP"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        print(json.dumps(measure(args.child[0], int(args.child[1]), int(args.child[2]))))
+        url, n, seed, warm = args.child
+        print(json.dumps(measure(url, int(n), int(seed), int(warm), args.profile)))
         return 0
     sizes = [int(s) for s in args.sizes.split(",")]
     backends = args.backends.split(",")
-    tmp_ctx = tempfile.TemporaryDirectory(dir=args.tmpdir)
-    tmpdir = Path(tmp_ctx.name)
+    if args.keep and not args.tmpdir:
+        ap.error("--keep needs --tmpdir")
+    tmp_ctx = None if args.keep else tempfile.TemporaryDirectory(dir=args.tmpdir)
+    tmpdir = Path(args.tmpdir) if args.keep else Path(tmp_ctx.name)
+    tmpdir.mkdir(parents=True, exist_ok=True)
     results: dict[str, dict[int, dict]] = {}
     for backend in backends:
-        for size in sizes:
-            url, drop = make_db(backend, tmpdir)
-            try:
+        dbs = {}
+        try:
+            for size in sizes:
+                url, drop, exists = make_db(backend, tmpdir, size, args.keep)
+                dbs[size] = (url, drop)
                 t0 = time.time()
-                (fill_sqlite if backend == "sqlite" else fill_postgres)(url, size)
-                build = time.time() - t0
-                out = subprocess.run([sys.executable, __file__, "--child", url, str(args.measure), "7"],
-                                     capture_output=True, text=True, check=True)
-                r = json.loads(out.stdout.strip().splitlines()[-1])
-                r["build_s"] = build
-                results.setdefault(backend, {})[size] = r
-                print(f"{backend:10s} size={size:>9,d} build={build:7.1f}s  mean={r['mean_ms']:6.2f}ms "
-                      f"p50={r['p50_ms']:6.2f}ms p95={r['p95_ms']:6.2f}ms  rss {r['rss_start_mb']:.0f}->"
-                      f"{r['rss_end_mb']:.0f}MB  {r['outcomes']}", flush=True)
-            finally:
+                if not exists:
+                    (fill_sqlite if backend == "sqlite" else fill_postgres)(url, size)
+                else:
+                    (settle_sqlite if backend == "sqlite" else settle_postgres)(url)
+                print(f"{backend:10s} size={size:>9,d} {'reused' if exists else 'built'} in "
+                      f"{time.time() - t0:7.1f}s", flush=True)
+                results.setdefault(backend, {})[size] = dict(build_s=time.time() - t0, times_ms=[],
+                                                            rss_growth_mb=[], outcomes={}, profile=[])
+            # every size is measured the same way: settle (checkpoint, flush), then warm-up + timed
+            # stores in a fresh process; the sizes alternate so drift of the machine hits all alike
+            for rnd in range(args.rounds):
+                order = sizes if rnd % 2 == 0 else sizes[::-1]
+                for size in order:
+                    url = dbs[size][0]
+                    (settle_sqlite if backend == "sqlite" else settle_postgres)(url)
+                    cmd = [sys.executable, __file__, "--child", url, str(args.measure), str(1000 + rnd),
+                           str(args.warmup)] + (["--profile"] if args.profile else [])
+                    out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+                    r = json.loads(out.stdout.strip().splitlines()[-1])
+                    acc = results[backend][size]
+                    acc["times_ms"] += r["times_ms"]
+                    acc["rss_growth_mb"].append(r["rss_end_mb"] - r["rss_start_mb"])
+                    for k, v in r["outcomes"].items():
+                        acc["outcomes"][k] = acc["outcomes"].get(k, 0) + v
+                    if "profile" in r:
+                        acc["profile"].append(r["profile"])
+                    s = summarize(r["times_ms"])
+                    print(f"{backend:10s} size={size:>9,d} round {rnd + 1}: mean={s['mean_ms']:6.2f}ms "
+                          f"p50={s['p50_ms']:6.2f}ms p95={s['p95_ms']:6.2f}ms max={s['max_ms']:7.2f}ms "
+                          f"{r['outcomes']}", flush=True)
+        finally:
+            for url, drop in dbs.values():
                 drop()
-                if backend == "sqlite":
-                    for f in tmpdir.glob("*.db*"):
-                        f.unlink()
+    if args.rounds == 0:  # --keep --rounds 0: build only
+        return 0
     small, large = min(sizes), max(sizes)
-    print(f"\nratio {large:,d} vs {small:,d} (limit 1.5x cost; RSS growth must not scale with size)")
-    print(f"{'backend':10s} {'mean ms':>18s} {'ratio':>6s} {'p95 ms':>18s} {'RSS growth MB':>18s}")
+    print(f"\nper-article dedup + insert cost, {args.rounds} x {args.measure} timed stores per size "
+          f"after {args.warmup} untimed ones each (limit: mean at {large:,d} <= 1.5x mean at {small:,d}; "
+          f"RSS growth must not scale with size)")
+    print(f"{'backend':10s} {'size':>9s} {'mean':>7s} {'p50':>7s} {'p95':>7s} {'p99':>7s} {'max':>8s} {'RSS+MB':>7s}")
     ok = True
     for backend, by in results.items():
+        for size in sizes:
+            r = by[size]
+            r.update(summarize(r["times_ms"]))
+            print(f"{backend:10s} {size:>9,d} {r['mean_ms']:7.2f} {r['p50_ms']:7.2f} {r['p95_ms']:7.2f} "
+                  f"{r['p99_ms']:7.2f} {r['max_ms']:8.2f} {max(r['rss_growth_mb']):7.1f}")
+            if r["profile"]:
+                n = len(r["times_ms"])
+                sql = sum(p["sql_s"] for p in r["profile"]) * 1000 / n
+                sig = sum(p["sig_s"] for p in r["profile"]) * 1000 / n
+                stm = sum(p["statements"] for p in r["profile"]) / n
+                kinds: dict[str, list] = {}
+                for p in r["profile"]:
+                    for k, (c, t) in p["by_kind"].items():
+                        kinds.setdefault(k, [0, 0.0])
+                        kinds[k][0] += c
+                        kinds[k][1] += t
+                print(f"{'':10s} {'':9s} per store: {stm:.2f} statements, SQL {sql:.2f} ms, signature {sig:.2f} ms, "
+                      f"commit + rest {r['mean_ms'] - sql - sig:.2f} ms")
+                for k, (c, t) in sorted(kinds.items(), key=lambda kv: -kv[1][1]):
+                    print(f"{'':22s} {k:28s} {c / n:5.2f}/store {1000 * t / n:6.3f} ms/store")
         s, l = by[small], by[large]
-        ratio = l["mean_ms"] / s["mean_ms"]
-        gs, gl = s["rss_end_mb"] - s["rss_start_mb"], l["rss_end_mb"] - l["rss_start_mb"]
-        ok &= ratio <= 1.5 and gl <= gs + 20
-        print(f"{backend:10s} {s['mean_ms']:8.2f} -> {l['mean_ms']:7.2f} {ratio:6.2f} "
-              f"{s['p95_ms']:8.2f} -> {l['p95_ms']:7.2f} {gs:8.1f} -> {gl:7.1f}")
+        ratio, p95_ratio = l["mean_ms"] / s["mean_ms"], l["p95_ms"] / s["p95_ms"]
+        gs, gl = max(s["rss_growth_mb"]), max(l["rss_growth_mb"])
+        passed = ratio <= 1.5 and gl <= gs + 20
+        ok &= passed
+        print(f"{backend:10s} ratio {large:,d}/{small:,d}: mean {ratio:.2f}  p50 {l['p50_ms'] / s['p50_ms']:.2f}  "
+              f"p95 {p95_ratio:.2f}  RSS growth {gs:.1f} -> {gl:.1f} MB  {'PASS' if passed else 'FAIL'}")
     if args.json_out:
-        Path(args.json_out).write_text(json.dumps(results, indent=2))
+        slim = {b: {sz: {k: v for k, v in r.items() if k != "times_ms"} for sz, r in by.items()}
+                for b, by in results.items()}
+        Path(args.json_out).write_text(json.dumps(slim, indent=2))
     print("PASS" if ok else "FAIL")
-    tmp_ctx.cleanup()
+    if tmp_ctx is not None:
+        tmp_ctx.cleanup()
     return 0 if ok else 1
 
 

@@ -104,6 +104,11 @@ class StorePipeline:
             result = self.archive.store_article(item["site"], item["url"], article, page_id=page_id,
                                                status=item.get("status") or 200)
             stats.inc_value(f"govnews/articles/{result.outcome}")
+            # the page was recorded as "article" before dedup; say what it turned out to be
+            if result.outcome in ("duplicate", "seen", "revision"):
+                page_outcome = "revision" if result.outcome == "revision" else "duplicate"
+                self.archive.set_page_outcome(page_id, page_outcome,
+                                              reason=f"{result.outcome}: article {result.article_id}")
             item["store_outcome"] = result.outcome
             item["article_id"] = result.article_id
         return item

@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, is_dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select, text, update
+from sqlalchemy import Engine, case, literal, select, text, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
@@ -307,24 +307,52 @@ class Archive:
             {"keys": keys},
         )
 
-    def _hash_owner(self, conn, h: str):
-        aid = conn.execute(select(_T_ART.c.id).where(_T_ART.c.content_hash == h)).scalar()
-        if aid is not None:
-            return aid, None
-        r = conn.execute(select(_T_REV.c.article_id, _T_REV.c.id).where(_T_REV.c.content_hash == h)).first()
-        return (r[0], r[1]) if r else (None, None)
+    def _lookup(self, conn, canon: str, h: str):
+        """One query: the sighting of ``canon`` and the owner of the content hash ``h``.
 
-    def _add_bands(self, conn, article_id: int, sig: dedup.TextSignature) -> None:
-        if sig.bands:
-            conn.execute(
-                self._insert(_T_BAND).on_conflict_do_nothing(),
-                [{"band_idx": b, "band_hash": h, "article_id": article_id} for b, h in sig.bands],
-            )
+        Returns ``(sighting, owner_article_id, owner_revision_id)``; sighting is ``(id, article_id)``
+        or ``None``. (Three separate lookups before; one round trip now.)
+        """
+        q = union_all(
+            select(literal("s").label("k"), _T_SIGHT.c.id, _T_SIGHT.c.article_id).where(_T_SIGHT.c.url == canon),
+            select(literal("a").label("k"), _T_ART.c.id, _T_ART.c.id).where(_T_ART.c.content_hash == h),
+            select(literal("r").label("k"), _T_REV.c.id, _T_REV.c.article_id).where(_T_REV.c.content_hash == h),
+        )
+        sight = owner = owner_rev = None
+        for k, rid, aid in conn.execute(q):
+            if k == "s":
+                sight = (rid, aid)
+            elif k == "a":
+                owner, owner_rev = aid, None
+            elif owner is None:
+                owner, owner_rev = aid, rid
+        return sight, owner, owner_rev
+
+    def _add_bands(self, conn, article_id: int, sig: dedup.TextSignature, skip=frozenset()) -> None:
+        bands = [(b, h) for b, h in sig.bands if (b, h) not in skip]
+        if not bands:
+            return
+        if self.is_postgres:
+            # one statement with two array parameters instead of 32 executions
+            conn.execute(text(
+                "INSERT INTO minhash_bands (band_hash, band_idx, article_id) "
+                "SELECT h, i, CAST(:aid AS integer) FROM unnest(CAST(:h AS bigint[]), CAST(:i AS smallint[])) AS t(h, i) "
+                "ON CONFLICT DO NOTHING"),
+                {"aid": article_id, "h": [h for _, h in bands], "i": [b for b, _ in bands]})
+            return
+        conn.execute(
+            self._insert(_T_BAND).on_conflict_do_nothing(),
+            [{"band_idx": b, "band_hash": h, "article_id": article_id} for b, h in bands],
+        )
 
     def candidates(self, conn, sig: dedup.TextSignature) -> list[int]:
         """Article ids sharing at least one LSH band with ``sig`` (one indexed query)."""
+        return self._candidates(conn, sig)[0]
+
+    def _candidates(self, conn, sig: dedup.TextSignature) -> tuple[list[int], dict[int, set]]:
+        """``(candidate ids, {article_id: bands of sig it already has})`` from one indexed query."""
         if not sig.bands:
-            return []
+            return [], {}
         # ``band_hash IN (...)`` uses the (band_hash, band_idx, article_id) primary key on both
         # backends (SQLite plans a row-value IN as a full scan); band_idx is checked here.
         wanted = set(sig.bands)
@@ -332,24 +360,22 @@ class Archive:
             select(_T_BAND.c.band_idx, _T_BAND.c.band_hash, _T_BAND.c.article_id)
             .where(_T_BAND.c.band_hash.in_([h for _, h in sig.bands]))
         ).all()
-        counts: dict[int, int] = {}
+        shared: dict[int, set] = {}
         for b, h, aid in rows:
             if (b, h) in wanted:
-                counts[aid] = counts.get(aid, 0) + 1
-        return sorted(counts, key=lambda a: (-counts[a], a))[: dedup.MAX_CANDIDATES]
+                shared.setdefault(aid, set()).add((b, h))
+        cands = sorted(shared, key=lambda a: (-len(shared[a]), a))[: dedup.MAX_CANDIDATES]
+        return cands, shared
 
     def _verify(self, conn, sig: dedup.TextSignature, cands: list[int]):
         if not cands:
             return None, None
         texts: dict[int, list[str]] = {}
-        for aid, b, bs in conn.execute(
-            select(_T_ART.c.id, _T_ART.c.body, _T_ART.c.body_simplified).where(_T_ART.c.id.in_(cands))
-        ):
-            texts.setdefault(aid, []).append(bs or b or "")
-        for aid, b, bs in conn.execute(
+        for aid, b, bs in conn.execute(union_all(
+            select(_T_ART.c.id, _T_ART.c.body, _T_ART.c.body_simplified).where(_T_ART.c.id.in_(cands)),
             select(_T_REV.c.article_id, _T_REV.c.body, _T_REV.c.body_simplified)
-            .where(_T_REV.c.article_id.in_(cands))
-        ):
+            .where(_T_REV.c.article_id.in_(cands)),
+        )):
             texts.setdefault(aid, []).append(bs or b or "")
         best = (None, None)
         for aid in cands:
@@ -360,34 +386,43 @@ class Archive:
         return best
 
     def _store(self, conn, canon, site_id, sig, fields, page_id, status, now) -> StoreResult:
-        sight = conn.execute(
-            select(_T_SIGHT.c.id, _T_SIGHT.c.article_id).where(_T_SIGHT.c.url == canon)
-        ).first()
-        if sight is None:
-            self._lock_bands(conn, sig)
-        owner, owner_rev = self._hash_owner(conn, sig.content_hash)
+        # PostgreSQL: lock the band keys first (a separate statement, so that the lookups below run on
+        # a snapshot taken after the lock); it is also taken for a known URL, which costs one
+        # statement and saves a second round trip for the lookups.
+        self._lock_bands(conn, sig)
+        sight, owner, owner_rev = self._lookup(conn, canon, sig.content_hash)
 
         if sight is not None:
+            sight_id, sight_aid = sight
             sight_vals = dict(last_seen=now, status=status)
             if page_id is not None:
                 sight_vals["page_id"] = page_id
             if owner is not None:  # same text (or a text archived elsewhere): nothing new
-                conn.execute(update(_T_SIGHT).where(_T_SIGHT.c.id == sight.id).values(**sight_vals))
-                return StoreResult(sight.article_id, "seen", owner_rev, sight.id)
+                conn.execute(update(_T_SIGHT).where(_T_SIGHT.c.id == sight_id).values(**sight_vals))
+                return StoreResult(sight_aid, "seen", owner_rev, sight_id)
             # the page at a known URL changed: a revision of the story it carried
-            rev_id = self._add_revision(conn, sight.article_id, canon, sig, fields, page_id, now, None)
-            conn.execute(update(_T_SIGHT).where(_T_SIGHT.c.id == sight.id)
+            rev_id = self._add_revision(conn, sight_aid, canon, sig, fields, page_id, now, None)
+            conn.execute(update(_T_SIGHT).where(_T_SIGHT.c.id == sight_id)
                          .values(revision_id=rev_id, **sight_vals))
-            return StoreResult(sight.article_id, "revision", rev_id, sight.id)
+            return StoreResult(sight_aid, "revision", rev_id, sight_id)
 
         if owner is not None:
-            sid = self._add_sighting(conn, owner, owner_rev, canon, site_id, now, status, page_id)
-            return StoreResult(owner, "duplicate", owner_rev, sid)
+            rev = owner_rev
+            if self._promote_if_better(conn, owner, owner_rev, sig, fields, canon, site_id, page_id, now, None):
+                rev = None  # the incoming copy is now the article's own text
+            sid = self._add_sighting(conn, owner, rev, canon, site_id, now, status, page_id)
+            return StoreResult(owner, "duplicate", rev, sid)
 
-        match, sim = self._verify(conn, sig, self.candidates(conn, sig))
+        cands, shared = self._candidates(conn, sig)
+        match, sim = self._verify(conn, sig, cands)
         if match is not None:
-            rev_id = self._add_revision(conn, match, canon, sig, fields, page_id, now, sim.containment)
-            sid = self._add_sighting(conn, match, rev_id, canon, site_id, now, status, page_id)
+            rev_id = self._add_revision(conn, match, canon, sig, fields, page_id, now, sim.containment,
+                                        skip_bands=shared.get(match, frozenset()))
+            rev = rev_id
+            if self._promote_if_better(conn, match, rev_id, sig, fields, canon, site_id, page_id, now,
+                                       sim.containment):
+                rev = None
+            sid = self._add_sighting(conn, match, rev, canon, site_id, now, status, page_id)
             return StoreResult(match, "revision", rev_id, sid, sim.containment)
 
         aid = conn.execute(_T_ART.insert().values(
@@ -398,19 +433,56 @@ class Archive:
         sid = self._add_sighting(conn, aid, None, canon, site_id, now, status, page_id)
         return StoreResult(aid, "new", None, sid)
 
+    def _promote_if_better(self, conn, aid, carrier_rev, sig, fields, canon, site_id, page_id, now,
+                           sim) -> bool:
+        """Make the incoming copy the article's representative if it is a better copy.
+
+        Better = strictly higher :func:`storage.dedup.copy_quality` (not spam-flagged, simplified
+        script, fewer pinyin glosses removed). The article's displayed fields, URL, site and page
+        switch to the incoming copy. If the texts differ (``carrier_rev`` holds the incoming text,
+        as a new or an earlier revision), the article and that revision swap texts: the old
+        representative text stays in the archive as that revision, and sightings follow their
+        text. If the normalised texts are equal (an exact duplicate of the article's own text), the
+        old copy stays as its sighting (and its page's raw bytes).
+        """
+        new_q = dedup.copy_quality(fields["title"], fields["body"], fields["body_simplified"], fields["flags"])
+        cur = conn.execute(select(
+            _T_ART.c.title, _T_ART.c.body, _T_ART.c.body_simplified, _T_ART.c.flags, _T_ART.c.content_hash,
+            _T_ART.c.url, _T_ART.c.page_id, _T_ART.c.first_seen,
+        ).where(_T_ART.c.id == aid)).one()
+        if new_q <= dedup.copy_quality(cur.title, cur.body, cur.body_simplified, cur.flags or {}):
+            return False
+        vals = {k: v for k, v in fields.items() if k != "published_at" or v is not None}
+        vals.update(url=canon, site_id=site_id, page_id=page_id, updated_at=now)
+        if "title_simplified" in _T_ART.c:  # search column (migration 0002), filled on insert only
+            vals["title_simplified"] = dedup.to_simplified(vals["title"]) if vals.get("title") else vals.get("title")
+        if sig.content_hash != cur.content_hash and carrier_rev is not None:
+            # swap texts: the revision row that carried the incoming text takes the old one
+            conn.execute(update(_T_REV).where(_T_REV.c.id == carrier_rev).values(
+                content_hash=cur.content_hash, title=cur.title, body=cur.body,
+                body_simplified=cur.body_simplified, url=cur.url, page_id=cur.page_id,
+                first_seen=cur.first_seen, similarity=sim if sim is not None else _T_REV.c.similarity))
+            conn.execute(update(_T_SIGHT)
+                         .where(_T_SIGHT.c.article_id == aid,
+                                (_T_SIGHT.c.revision_id.is_(None)) | (_T_SIGHT.c.revision_id == carrier_rev))
+                         .values(revision_id=case((_T_SIGHT.c.revision_id.is_(None), carrier_rev), else_=None)))
+            vals["content_hash"] = sig.content_hash
+        conn.execute(update(_T_ART).where(_T_ART.c.id == aid).values(**vals))
+        return True
+
     def _add_sighting(self, conn, aid, rev_id, canon, site_id, now, status, page_id) -> int:
         return conn.execute(_T_SIGHT.insert().values(
             article_id=aid, revision_id=rev_id, url=canon, site_id=site_id, first_seen=now,
             last_seen=now, status=status, page_id=page_id,
         ).returning(_T_SIGHT.c.id)).scalar_one()
 
-    def _add_revision(self, conn, aid, canon, sig, fields, page_id, now, sim) -> int:
+    def _add_revision(self, conn, aid, canon, sig, fields, page_id, now, sim, skip_bands=frozenset()) -> int:
         rev_id = conn.execute(_T_REV.insert().values(
             article_id=aid, content_hash=sig.content_hash, title=fields["title"],
             body=fields["body"], body_simplified=fields["body_simplified"], url=canon,
             similarity=sim, first_seen=now, page_id=page_id,
         ).returning(_T_REV.c.id)).scalar_one()
-        self._add_bands(conn, aid, sig)
+        self._add_bands(conn, aid, sig, skip_bands)  # bands the article already has are not rewritten
         conn.execute(update(_T_ART).where(_T_ART.c.id == aid).values(updated_at=now))
         return rev_id
 

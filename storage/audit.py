@@ -13,16 +13,20 @@ def duplicate_groups(engine: Engine, *, site: str | None = None, since: datetime
     """Articles with more than one sighting or at least one revision, newest activity first.
 
     ``site``: groups with at least one sighting on that site; ``since``: groups with a sighting or
-    revision first seen at/after ``since``. Each group: article fields, ``sightings`` (url, site,
-    first_seen, last_seen, status, revision_id) and ``revisions`` (id, hash, title, url,
-    similarity, first_seen).
+    revision first seen at/after ``since``. Each group: article fields, ``representative`` (the
+    copy the article displays: ``url``, ``site``, ``page_id``; see "Representative copy" in
+    docs/STORAGE.md), ``sightings`` (url, site, first_seen, last_seen, status, revision_id,
+    ``representative`` true for the displayed copy; that one listed first) and ``revisions`` (id,
+    hash, title, url, similarity, first_seen).
     """
     n_sight = (select(Sighting.article_id, func.count().label("n"), func.max(Sighting.first_seen).label("last"))
                .group_by(Sighting.article_id).subquery())
     n_rev = (select(ArticleRevision.article_id, func.count().label("n"),
                     func.max(ArticleRevision.first_seen).label("last"))
              .group_by(ArticleRevision.article_id).subquery())
+    rep_site = select(Site.name).where(Site.id == Article.site_id).scalar_subquery()
     q = (select(Article.id, Article.title, Article.url, Article.first_seen, Article.content_hash,
+                Article.page_id, rep_site.label("site"),
                 func.coalesce(n_sight.c.n, 0).label("n_sightings"),
                 func.coalesce(n_rev.c.n, 0).label("n_revisions"))
          .outerjoin(n_sight, n_sight.c.article_id == Article.id)
@@ -60,7 +64,12 @@ def duplicate_groups(engine: Engine, *, site: str | None = None, since: datetime
                 revisions.setdefault(r["article_id"], []).append(dict(r))
     for r in rows:
         g = dict(r)
-        g["sightings"] = sightings.get(r["id"], [])
+        g["representative"] = dict(url=g["url"], site=g.pop("site"), page_id=g.pop("page_id"))
+        sights = sightings.get(r["id"], [])
+        for s in sights:
+            s["representative"] = s["url"] == g["url"]
+        sights.sort(key=lambda s: not s["representative"])  # stable: the rest stay in first-seen order
+        g["sightings"] = sights
         g["revisions"] = revisions.get(r["id"], [])
         groups.append(g)
     return groups

@@ -8,6 +8,7 @@ Pure functions (no database access); :mod:`storage.archive` stores the results.
 * :func:`signature` -> :class:`TextSignature` — 5-character shingles, a 128-permutation MinHash
   (datasketch) and 32 LSH band keys of 4 rows each, as signed 64-bit integers for the
   ``minhash_bands`` table.
+* :func:`copy_quality` — ranks copies of one story for the article's representative copy.
 * :func:`verify` — decides whether a candidate found through the bands is really the same story:
   containment of the smaller shingle set in the larger one >= ``CONTAINMENT_MIN`` **and** set-size
   ratio >= ``SIZE_RATIO_MIN``. Two different articles that share a title, boilerplate or a long
@@ -165,3 +166,42 @@ def same_story(text_a: str, text_b: str) -> bool:
     if sa.content_hash == sb.content_hash:
         return True
     return verify(sa.shingles, sb.shingles) is not None
+
+
+# ---------------------------------------------------------------------------- representative copy
+TRADITIONAL_MAX = 0.005  # share of characters OpenCC t2s changes that still counts as simplified
+
+
+def _changed_chars(text: str, simplified: str | None = None) -> int:
+    if not text:
+        return 0
+    simplified = to_simplified(text) if simplified is None else simplified
+    if len(simplified) != len(text):  # a phrase conversion changed the length: count it all
+        return sum(a != b for a, b in zip(text, simplified)) + abs(len(text) - len(simplified))
+    return sum(a != b for a, b in zip(text, simplified))
+
+
+def is_simplified(text: str | None, simplified: str | None = None) -> bool:
+    """``text`` is (practically) equal to its own OpenCC t2s conversion."""
+    if not text:
+        return True
+    return _changed_chars(text, simplified or None) <= max(1, int(len(text) * TRADITIONAL_MAX))
+
+
+def copy_quality(title: str | None, body: str | None, body_simplified: str | None,
+                 flags: dict | None) -> tuple[int, int, int]:
+    """How good a copy of a story is as the article's representative; higher is better.
+
+    ``(not spam-flagged, title and body in simplified script, -pinyin glosses removed)``, compared
+    as a tuple: an SEO-spam mirror's title loses to any clean one; then a traditional-character
+    mirror loses to the simplified original; then the copy that needed fewer glosses stripped wins.
+    Equal quality never switches the representative (the first copy stays).
+    """
+    flags = flags or {}
+    spam = bool(flags.get("spam_title"))
+    simplified = is_simplified(title) and is_simplified(body, body_simplified)
+    try:
+        glosses = int(flags.get("glosses_removed") or 0)
+    except (TypeError, ValueError):
+        glosses = 0
+    return (0 if spam else 1, 1 if simplified else 0, -glosses)

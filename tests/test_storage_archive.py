@@ -136,3 +136,103 @@ def test_store_accepts_dict(archive):
     d = _art().to_dict()
     d["published_at"] = datetime(2024, 1, 1, tzinfo=timezone.utc)
     assert archive.store_article("a", "http://a.gov.cn/d.html", d).outcome == "new"
+
+
+# ------------------------------------------------------------------------------ representative copy
+def _mirror(body=BODY, title="“五大活动”激发干事创业强大动力", **kw):
+    """The same story on a spam mirror: traditional characters, pinyin glosses, spam title flag."""
+    import opencc
+
+    s2t = opencc.OpenCC("s2t")
+    trad = s2t.convert(body).replace("區", "區(qū)").replace("發", "發(fā)")
+    from storage.dedup import to_simplified
+
+    return Article(url=None, title=s2t.convert(title) + "_澳门博彩官网", body=trad, body_simplified=to_simplified(trad),
+                   source=s2t.convert("绵阳日报"), flags={"spam_title": True, "glosses_removed": 7}, **kw)
+
+
+def _row(a: Archive, aid: int):
+    with a.engine.connect() as c:
+        return c.execute(select(ArticleRow).where(ArticleRow.id == aid)).one()._mapping
+
+
+def _sightings(a: Archive, aid: int):
+    with a.engine.connect() as c:
+        return {r.url: r.revision_id for r in c.execute(select(Sighting.url, Sighting.revision_id)
+                                                         .where(Sighting.article_id == aid))}
+
+
+def test_better_copy_becomes_representative(archive):
+    archive.ensure_site("mirror", "M", ["m.example.com"])
+    archive.ensure_site("a", "A", ["a.gov.cn"])
+    pm = archive.record_page("mirror", "http://m.example.com/1.html", status=200, body=b"m", outcome="article")
+    r1 = archive.store_article("mirror", "http://m.example.com/1.html", _mirror(), page_id=pm)
+    assert r1.outcome == "new" and "綿陽" in _row(archive, r1.article_id)["body"]
+    po = archive.record_page("a", "http://a.gov.cn/1.html", status=200, body=b"o", outcome="article")
+    r2 = archive.store_article("a", "http://a.gov.cn/1.html", _art(), page_id=po)
+    assert (r2.outcome, r2.article_id, r2.revision_id) == ("duplicate", r1.article_id, None)
+    row = _row(archive, r1.article_id)
+    assert row["title"] == "“五大活动”激发干事创业强大动力"
+    assert row["body"] == BODY and row["source"] == "绵阳日报"
+    assert row["url"] == "http://a.gov.cn/1.html" and row["page_id"] == po
+    assert row["site_id"] == archive.site_id("a") and row["flags"] == {"method": "x"}
+    # both copies stay sightings of the one article
+    assert _sightings(archive, r1.article_id) == {"http://m.example.com/1.html": None, "http://a.gov.cn/1.html": None}
+    # a third, worse copy does not switch back
+    r3 = archive.store_article("mirror", "http://m.example.com/2.html", _mirror())
+    assert r3.outcome == "duplicate" and _row(archive, r1.article_id)["url"] == "http://a.gov.cn/1.html"
+
+
+def test_worse_copy_later_does_not_switch(archive):
+    r1 = archive.store_article("a", "http://a.gov.cn/1.html", _art())
+    r2 = archive.store_article("mirror", "http://m.example.com/1.html", _mirror())
+    assert (r2.outcome, r2.article_id) == ("duplicate", r1.article_id)
+    row = _row(archive, r1.article_id)
+    assert row["title"] == "“五大活动”激发干事创业强大动力" and row["body"] == BODY
+    assert row["url"] == "http://a.gov.cn/1.html" and row["site_id"] == archive.site_id("a")
+
+
+def test_better_near_duplicate_swaps_texts_with_its_revision(archive):
+    """Mirror copy (with an extra line) first, then the original: the texts swap places."""
+    mirror_body = BODY + "\n更多精彩內容請關注本站"
+    r1 = archive.store_article("mirror", "http://m.example.com/1.html", _mirror(mirror_body))
+    old_hash = _row(archive, r1.article_id)["content_hash"]
+    r2 = archive.store_article("a", "http://a.gov.cn/1.html", _art())
+    assert (r2.outcome, r2.article_id) == ("revision", r1.article_id) and r2.revision_id
+    row = _row(archive, r1.article_id)
+    assert row["body"] == BODY and row["title"] == "“五大活动”激发干事创业强大动力"
+    assert row["url"] == "http://a.gov.cn/1.html" and row["content_hash"] != old_hash
+    with archive.engine.connect() as c:
+        rev = c.execute(select(ArticleRevision).where(ArticleRevision.id == r2.revision_id)).one()._mapping
+    # the mirror's text is kept as the revision, and its sighting now points at it
+    assert rev["content_hash"] == old_hash and "綿陽" in rev["body"] and rev["url"] == "http://m.example.com/1.html"
+    assert _sightings(archive, r1.article_id) == {"http://m.example.com/1.html": r2.revision_id,
+                                                  "http://a.gov.cn/1.html": None}
+    # the hashes still lead to the right place: each text again is a duplicate of the one story
+    r3 = archive.store_article("b", "http://b.gov.cn/1.html", _art())
+    r4 = archive.store_article("b", "http://b.gov.cn/2.html", _mirror(mirror_body))
+    assert (r3.outcome, r3.article_id, r3.revision_id) == ("duplicate", r1.article_id, None)
+    assert (r4.outcome, r4.article_id, r4.revision_id) == ("duplicate", r1.article_id, r2.revision_id)
+    assert _count(archive, ArticleRow) == 1 and _count(archive, ArticleRevision) == 1
+
+
+def test_worse_near_duplicate_later_stays_revision(archive):
+    r1 = archive.store_article("a", "http://a.gov.cn/1.html", _art())
+    r2 = archive.store_article("mirror", "http://m.example.com/1.html", _mirror(BODY + "\n更多精彩內容請關注本站"))
+    assert (r2.outcome, r2.article_id) == ("revision", r1.article_id)
+    row = _row(archive, r1.article_id)
+    assert row["body"] == BODY and row["url"] == "http://a.gov.cn/1.html"
+    assert _sightings(archive, r1.article_id) == {"http://a.gov.cn/1.html": None,
+                                                  "http://m.example.com/1.html": r2.revision_id}
+
+
+def test_duplicate_groups_show_representative(archive):
+    from storage.audit import duplicate_groups
+
+    r1 = archive.store_article("mirror", "http://m.example.com/1.html", _mirror())
+    archive.store_article("a", "http://a.gov.cn/1.html", _art())
+    (g,) = duplicate_groups(archive.engine)
+    assert g["id"] == r1.article_id
+    assert g["representative"]["url"] == "http://a.gov.cn/1.html" and g["representative"]["site"] == "a"
+    assert [(s["url"], s["representative"]) for s in g["sightings"]] == [
+        ("http://a.gov.cn/1.html", True), ("http://m.example.com/1.html", False)]

@@ -72,7 +72,7 @@ def duplicates_cmd(db_url, site, since, limit, as_json):
                    f"  [{g['n_sightings']} URLs, {g['n_revisions']} revisions]")
         for s in g["sightings"]:
             rev = f"  rev {s['revision_id']}" if s["revision_id"] else ""
-            click.echo(f"    url  {s['url']}  site={s['site']}  first={_fmt(s['first_seen'])}"
+            click.echo(f"    {'rep' if s.get('representative') else 'url'}  {s['url']}  site={s['site']}  first={_fmt(s['first_seen'])}"
                        f"  last={_fmt(s['last_seen'])}  status={s['status']}{rev}")
         for r in g["revisions"]:
             sim = f"  similarity={r['similarity']:.2f}" if r["similarity"] is not None else ""
