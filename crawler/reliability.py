@@ -272,6 +272,8 @@ class ReliabilityExtension:
             self._check_jobdir(Path(self.jobdir))
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.request_dropped, signal=signals.request_dropped)
+        crawler.signals.connect(self.request_scheduled, signal=signals.request_scheduled)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -333,6 +335,35 @@ class ReliabilityExtension:
         if report.failed:
             stats.set_value("govnews/deadletter/replay_failed", report.failed)
         logger.info("replayed dead letters of %s: %s", spider.site, report.summary())
+
+    def request_scheduled(self, request, spider=None):
+        """Scrapy's OffsiteMiddleware drops an off-site redirect at scheduling time, without any
+        errback: record the URL that redirected there as failed (``redirect_offsite``)."""
+        spider = self.crawler.spider
+        same_site = getattr(spider, "_same_site", None)
+        if request.meta.get("redirect_urls") and same_site is not None and not same_site(request.url):
+            self._record_redirect_failure(request, "redirect_offsite")
+
+    def request_dropped(self, request, spider=None):
+        """A redirect to a URL this crawl already requested (a redirect loop A -> B -> A, or onto a
+        page fetched before) is dropped by the duplicate filter without any errback: record the URL
+        that was asked for as failed, so it is not lost silently."""
+        chain = request.meta.get("redirect_urls")
+        if chain:
+            self._record_redirect_failure(request, "redirect_loop" if request.url in chain else "redirect_to_seen")
+
+    def _record_redirect_failure(self, request, reason: str) -> None:
+        chain = request.meta["redirect_urls"]
+        spider = self.crawler.spider
+        self.crawler.stats.inc_value(f"govnews/failed/{reason}")
+        item = {
+            "kind": "failed", "site": getattr(spider, "site", None), "url": chain[0],
+            "request_url": chain[0], "status": None, "headers": {"Location": request.url}, "body": b"",
+            "charset": None, "fetched_at": datetime.now(timezone.utc), "reason": reason,
+            "request_kind": request.meta.get("govnews_kind"),
+        }
+        from scrapy.utils.defer import _schedule_coro
+        _schedule_coro(self.crawler.engine.scraper.start_itemproc_async(item, response=None))
 
     def spider_closed(self, spider, reason):
         # Scrapy has persisted its queue by now (the scheduler closes before this signal)

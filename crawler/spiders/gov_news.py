@@ -233,7 +233,7 @@ class GovNewsSpider(scrapy.Spider):
         yield {
             "kind": "refused" if refused else "failed",
             "site": self.site,
-            "url": request.url,
+            "url": (request.meta.get("redirect_urls") or [request.url])[0],   # the URL asked for
             "request_url": request.url,
             "status": response.status if response is not None else None,
             "headers": {},
@@ -284,7 +284,8 @@ def failure_reason(failure: Failure) -> str:
     name = type(value).__name__
     scrapy_errors = {"DownloadTimeoutError": "timeout", "ResponseDataLossError": "truncated",
                      "DownloadConnectionRefusedError": "connection_refused", "CannotResolveHostError": "dns",
-                     "DownloadFailedError": "connection_lost"}   # scrapy >= 2.14 download exceptions
+                     "DownloadFailedError": "connection_lost",
+                     "DownloadCancelledError": "too_large"}   # scrapy >= 2.14; cancelled only past DOWNLOAD_MAXSIZE
     if name in scrapy_errors:
         return scrapy_errors[name]
     if "ResponseNeverReceived" in name or "ConnectionLost" in name:
