@@ -14,6 +14,7 @@ COMMANDS = [
     ("govnews.commands.schedule", "schedule_cmd"),
     ("govnews.commands.stats", "stats_cmd"),
     ("govnews.commands.export", "export_cmd"),
+    ("govnews.commands.search", "search_cmd"),
     ("govnews.commands.extract", "extract_cmd"),
     ("govnews.commands.duplicates", "duplicates_cmd"),
     ("govnews.commands.enqueue", "enqueue_cmd"),

@@ -37,6 +37,16 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def _title_simplified_default(context) -> str | None:
+    """Insert default of ``articles.title_simplified``: OpenCC t2s of the row's title (search)."""
+    title = context.get_current_parameters().get("title")
+    if not title:
+        return title
+    from storage.dedup import to_simplified
+
+    return to_simplified(title)
+
+
 class UTCDateTime(TypeDecorator):
     """Aware datetimes in, aware UTC datetimes out, on every backend.
 
@@ -116,6 +126,8 @@ class Article(Base):
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
     url: Mapped[str] = mapped_column(Text)
     title: Mapped[str | None] = mapped_column(Text)
+    #: simplified title for full-text search (filled on insert; migration 0002 backfilled it)
+    title_simplified: Mapped[str | None] = mapped_column(Text, default=_title_simplified_default)
     published_at: Mapped[datetime | None]
     source: Mapped[str | None] = mapped_column(Text)
     author: Mapped[str | None] = mapped_column(Text)

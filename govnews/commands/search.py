@@ -1,0 +1,59 @@
+"""``govnews search``: full-text search of the archive (Chinese, simplified or traditional)."""
+from __future__ import annotations
+
+import json
+from zoneinfo import ZoneInfo
+
+import click
+
+from govnews.commands import db_option, resolve_db_url
+from govnews.commands.export import _date
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@click.command("search")
+@db_option
+@click.argument("query", nargs=-1, required=True)
+@click.option("--site", metavar="NAME", help="Only this site (profile name).")
+@click.option("--since", metavar="DATE", help="Published on or after DATE (ISO, Asia/Shanghai).")
+@click.option("--until", metavar="DATE", help="Published before DATE.")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="At most N hits.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per hit (for scripts).")
+def search_cmd(db_url, query, site, since, until, limit, as_json):
+    """Search archived articles; prints ranked hits with a highlighted «snippet».
+
+    The query is converted to simplified Chinese first and matched against the
+    simplified title and body, so simplified and traditional texts are both found.
+    Several words must all occur. Every character is searched literally
+    (quotes, %, _, *, AND/OR/NEAR have no special meaning). Queries of 3+
+    characters are ranked by relevance; 1-2-character queries (绵阳, 新区) list
+    the newest archived articles first.
+
+    \b
+    Examples:
+      govnews search 乡村振兴
+      govnews search 绵阳 科技城新区 --since 2024-01-01 --limit 5
+      govnews search 新區 --site mianyang          # traditional input works too
+      govnews search 营商环境 --json > hits.jsonl
+    """
+    from storage.search import search
+
+    since_d, until_d = _date(since, "--since"), _date(until, "--until")
+    hits = search(resolve_db_url(db_url), " ".join(query), site=site, since=since_d, until=until_d,
+                  limit=limit)
+    if as_json:
+        for h in hits:
+            d = h.as_dict()
+            for k in ("published_at", "first_seen"):
+                d[k] = d[k].astimezone(SHANGHAI).isoformat() if d[k] else None
+            click.echo(json.dumps(d, ensure_ascii=False))
+        return
+    if not hits:
+        click.echo("no matches", err=True)
+        return
+    for n, h in enumerate(hits, 1):
+        when = h.published_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if h.published_at else "-"
+        click.echo(f"{n:>3}. [{h.site}] {when}  {h.title or '(no title)'}")
+        click.echo(f"     {h.url}")
+        click.echo(f"     {h.snippet}")

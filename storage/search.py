@@ -1,0 +1,249 @@
+"""Full-text search over archived articles, for Chinese, on SQLite and PostgreSQL.
+
+Search runs on simplified text (``articles.title_simplified``, ``articles.body_simplified``) and the
+query is converted to simplified (OpenCC t2s) first, so a simplified query finds articles archived
+in traditional characters and the other way round. The query is split on whitespace into terms;
+an article must contain every term (substring match, ASCII case-insensitive). Terms are always
+bound parameters and matched literally: quotes, ``%``, ``_``, ``*``, ``\\``, FTS operators
+(``AND``/``OR``/``NOT``/``NEAR``) and SQL metacharacters have no special meaning.
+
+SQLite (migration 0002): ``articles_fts``, an FTS5 external-content table with the ``trigram``
+tokenizer over the view ``articles_search_src``, kept in step with ``articles`` by triggers.
+
+* Terms of 3+ characters: ``MATCH`` with each term as a quoted FTS5 string (a trigram phrase =
+  a substring); ranked by ``bm25`` (title weighted 10x), snippet by FTS5 ``snippet()``. Shorter
+  terms in the same query are checked with ``LIKE`` on the FTS hits.
+* Only 1-2-character terms (绵阳, 新区): trigram ``MATCH`` cannot answer them. Each indexed
+  column carries two trailing spaces, so every occurrence of a short term t is the prefix of an
+  index term; the fts5vocab table ``articles_fts_vocab`` (``instance``) lists them with a
+  range lookup ``term >= t AND term < t || U+10FFFF``. A bounded probe (``SHORT_PROBE``
+  instances) decides: a rare term -> the matching rowids come from the index (exact, no scan); a
+  frequent term -> a ``LIKE`` scan in ``id DESC`` order that stops after ``limit`` hits (a
+  frequent term is found within the first few hundred rows). Both give newest-archived first.
+
+PostgreSQL (0002): ``pg_trgm`` GIN indexes (``gin_trgm_ops``) on ``body_simplified`` and on
+``coalesce(title_simplified, title, '')``, queried with ``ILIKE '%term%'`` (rechecked, so exact).
+This needs a database whose ``LC_CTYPE`` classifies CJK characters as alphanumeric (C.UTF-8 or
+any *.UTF-8 glibc locale does; ``tests/test_search.py`` checks ``show_trgm``); otherwise the index
+degrades to a scan but results stay correct. Ranked by title hit (x10) + occurrences in the body
+(capped), then newest. 1-2-character terms produce no trigram: ``ILIKE`` scan in ``id DESC`` order
+with ``LIMIT`` (fast for frequent terms, a full scan for rare ones).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, text
+
+from storage.db import make_engine
+
+__all__ = ["Hit", "search", "query_terms", "like_pattern", "fts5_phrase", "make_snippet"]
+
+MARK_START, MARK_END = "«", "»"
+SNIPPET_CHARS = 36       # characters of context either side of the first hit
+SHORT_PROBE = 20_000     # fts5vocab instances counted before a short term is called frequent
+TITLE_WEIGHT = 10.0
+_MAX_CODEPOINT = "\U0010ffff"
+
+
+@dataclass
+class Hit:
+    id: int
+    site: str
+    title: str | None
+    url: str
+    published_at: datetime | None
+    first_seen: datetime | None
+    score: float | None
+    snippet: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+# ---------------------------------------------------------------------------- query handling
+def query_terms(query: str) -> list[str]:
+    """Simplified (OpenCC t2s), whitespace-split, de-duplicated terms, in order."""
+    from storage.dedup import to_simplified
+
+    out: list[str] = []
+    for t in to_simplified(query or "").split():
+        if t not in out:
+            out.append(t)
+    return out
+
+
+def like_pattern(term: str) -> str:
+    """``%term%`` with ``\\``, ``%`` and ``_`` escaped (use with ``ESCAPE '\\'``)."""
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def fts5_phrase(term: str) -> str:
+    """An FTS5 string literal: the term searched as it is (operators and ``*`` inert)."""
+    return '"' + term.replace('"', '""') + '"'
+
+
+def make_snippet(body: str | None, terms: list[str], width: int = SNIPPET_CHARS) -> str:
+    """A window of ``body`` around the first term found, all terms marked «like this»."""
+    body = re.sub(r"\s+", " ", body or "").strip()
+    if not body:
+        return ""
+    low = body.lower()
+    found = [(low.find(t.lower()), t) for t in terms]
+    found = [f for f in found if f[0] >= 0]
+    if not found:
+        return body[: 2 * width] + ("…" if len(body) > 2 * width else "")
+    pos, term = min(found)
+    start = max(0, pos - width)
+    end = min(len(body), pos + len(term) + width)
+    window = body[start:end]
+    pat = re.compile("|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)), re.I)
+    window = pat.sub(lambda m: MARK_START + m.group(0) + MARK_END, window)
+    return ("…" if start > 0 else "") + window + ("…" if end < len(body) else "")
+
+
+# ---------------------------------------------------------------------------- entry point
+def search(db, query: str, *, site: str | None = None, since: datetime | None = None,
+           until: datetime | None = None, limit: int = 20) -> list[Hit]:
+    """Ranked hits for ``query`` (see the module docstring). ``db``: engine or database URL.
+
+    ``since``/``until`` bound ``published_at`` (aware datetimes; naive = UTC).
+    """
+    terms = query_terms(query)
+    if not terms or limit <= 0:
+        return []
+    engine = db if isinstance(db, Engine) else make_engine(db)
+    try:
+        with engine.connect() as conn:
+            if engine.dialect.name == "sqlite":
+                return _search_sqlite(conn, terms, site, since, until, limit)
+            return _search_pg(conn, terms, site, since, until, limit)
+    finally:
+        if not isinstance(db, Engine):
+            engine.dispose()
+
+
+def _filters(params: dict, site, since, until) -> str:
+    sql = ""
+    if site:
+        sql += " AND s.name = :site"
+        params["site"] = site
+    if since is not None:
+        sql += " AND a.published_at >= :since"
+        params["since"] = since
+    if until is not None:
+        sql += " AND a.published_at < :until"
+        params["until"] = until
+    return sql
+
+
+def _stmt(sql: str, params: dict):
+    """``text(sql)`` with times bound and read through :class:`UTCDateTime` on both backends."""
+    from sqlalchemy import bindparam
+
+    from storage.models import UTCDateTime
+
+    stmt = text(sql)
+    for name in ("since", "until"):
+        if name in params:
+            stmt = stmt.bindparams(bindparam(name, type_=UTCDateTime()))
+    return stmt.columns(published_at=UTCDateTime(), first_seen=UTCDateTime())
+
+
+def _likes(terms: list[str], params: dict, title_col: str, body_col: str, op: str) -> str:
+    parts = []
+    for i, t in enumerate(terms):
+        params[f"lk{i}"] = like_pattern(t)
+        parts.append(f"({title_col} {op} :lk{i} ESCAPE '\\' OR {body_col} {op} :lk{i} ESCAPE '\\')")
+    return " AND ".join(parts)
+
+
+def _hits(rows, terms, *, score_sign=1.0) -> list[Hit]:
+    out = []
+    for r in rows:
+        m = r._mapping
+        snip = m.get("snip")
+        snip = make_snippet(m.get("body"), terms) if snip is None else re.sub(r"\s+", " ", snip).strip()
+        score = m.get("score")
+        out.append(Hit(id=m["id"], site=m["site"], title=m["title"], url=m["url"],
+                       published_at=m["published_at"], first_seen=m["first_seen"],
+                       score=None if score is None else round(score_sign * float(score), 4),
+                       snippet=snip))
+    return out
+
+
+# ---------------------------------------------------------------------------- SQLite
+def _search_sqlite(conn, terms, site, since, until, limit) -> list[Hit]:
+    long_terms = [t for t in terms if len(t) >= 3]
+    short_terms = [t for t in terms if len(t) < 3]
+    params: dict = {"limit": limit}
+    flt = _filters(params, site, since, until)
+    cols = ("a.id AS id, s.name AS site, a.title AS title, a.url AS url, "
+            "a.published_at AS published_at, a.first_seen AS first_seen")
+    if long_terms:
+        params["match"] = " AND ".join(fts5_phrase(t) for t in long_terms)
+        extra = (" AND " + _likes(short_terms, params, "coalesce(a.title_simplified, a.title, '')",
+                                  "a.body_simplified", "LIKE")) if short_terms else ""
+        sql = (f"SELECT {cols}, bm25(articles_fts, {TITLE_WEIGHT}, 1.0) AS score, "
+               f"snippet(articles_fts, 1, '{MARK_START}', '{MARK_END}', '…', 24) AS snip "
+               "FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
+               "JOIN sites s ON s.id = a.site_id "
+               f"WHERE articles_fts MATCH :match{extra}{flt} ORDER BY score LIMIT :limit")
+        rows = conn.execute(_stmt(sql, params), params).all()
+        return _hits(rows, terms, score_sign=-1.0)  # bm25: lower is better
+
+    # only short terms: the rarest decides the path
+    probes = []
+    for t in short_terms:
+        lo = t.lower()
+        n = conn.execute(text(
+            "SELECT count(*) FROM (SELECT 1 FROM articles_fts_vocab "
+            "WHERE term >= :lo AND term < :hi LIMIT :cap)"),
+            {"lo": lo, "hi": lo + _MAX_CODEPOINT, "cap": SHORT_PROBE}).scalar()
+        probes.append((n, lo))
+    n, rare = min(probes)
+    likes = _likes(short_terms, params, "coalesce(a.title_simplified, a.title, '')",
+                   "a.body_simplified", "LIKE")
+    if n == 0:
+        return []
+    if n < SHORT_PROBE:
+        params.update(lo=rare, hi=rare + _MAX_CODEPOINT)
+        sql = (f"SELECT {cols}, a.body_simplified AS body FROM "
+               "(SELECT DISTINCT doc FROM articles_fts_vocab WHERE term >= :lo AND term < :hi) d "
+               "CROSS JOIN articles a ON a.id = d.doc JOIN sites s ON s.id = a.site_id "
+               f"WHERE {likes}{flt} ORDER BY a.id DESC LIMIT :limit")
+    else:
+        sql = (f"SELECT {cols}, a.body_simplified AS body FROM articles a "
+               f"JOIN sites s ON s.id = a.site_id WHERE {likes}{flt} ORDER BY a.id DESC LIMIT :limit")
+    rows = conn.execute(_stmt(sql, params), params).all()
+    return _hits(rows, terms)
+
+
+# ---------------------------------------------------------------------------- PostgreSQL
+def _search_pg(conn, terms, site, since, until, limit) -> list[Hit]:
+    params: dict = {"limit": limit}
+    flt = _filters(params, site, since, until)
+    title = "coalesce(a.title_simplified, a.title, '')"
+    likes = _likes(terms, params, title, "a.body_simplified", "ILIKE")
+    if any(len(t) >= 3 for t in terms):
+        score_parts = []
+        for i, t in enumerate(terms):
+            params[f"lw{i}"] = t.lower()
+            score_parts.append(
+                f"(CASE WHEN {title} ILIKE :lk{i} ESCAPE '\\' THEN {TITLE_WEIGHT} ELSE 0 END"
+                f" + least((length(lower(a.body_simplified)) - length(replace(lower(a.body_simplified),"
+                f" :lw{i}, ''))) / length(:lw{i}), 20))")
+        inner = (f"SELECT a.id, ({' + '.join(score_parts)}) AS score FROM articles a "
+                 f"JOIN sites s ON s.id = a.site_id WHERE {likes}{flt} "
+                 "ORDER BY score DESC, a.id DESC LIMIT :limit")
+    else:
+        inner = (f"SELECT a.id, NULL::float AS score FROM articles a JOIN sites s ON s.id = a.site_id "
+                 f"WHERE {likes}{flt} ORDER BY a.id DESC LIMIT :limit")
+    sql = ("SELECT a.id AS id, s.name AS site, a.title AS title, a.url AS url, "
+           "a.published_at AS published_at, a.first_seen AS first_seen, a.body_simplified AS body, "
+           f"h.score AS score FROM ({inner}) h JOIN articles a ON a.id = h.id "
+           "JOIN sites s ON s.id = a.site_id ORDER BY h.score DESC NULLS LAST, a.id DESC")
+    rows = conn.execute(_stmt(sql, params), params).all()
+    return _hits(rows, terms)
