@@ -7,7 +7,7 @@ open, items go straight to the file). ``govnews replay`` and the start of the ne
 (:class:`crawler.reliability.ReliabilityExtension`) put them into the archive again.
 
 Files: ``$GOVNEWS_DEADLETTER_DIR`` (Scrapy setting or environment; default ``data/deadletter``
-under the repository root) ``/<site>/<UTC time>-<host>-<pid>.jsonl``. One JSON object per line::
+under the repository root) ``/<site>/<UTC time>-<host>-<pid>-<random>.jsonl``. One JSON object per line::
 
     {"v": 1, "id": "<uuid>", "written_at": "...", "db": "<fingerprint of the masked DB URL>",
      "error": "OperationalError: ...", "item": {...page item without its body...},
@@ -117,7 +117,7 @@ class DeadLetterWriter:
             folder = self.directory / _site_dirname(site)
             folder.mkdir(parents=True, exist_ok=True)
             stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
-            path = folder / f"{stamp}-{socket.gethostname()}-{os.getpid()}{SUFFIX}"
+            path = folder / f"{stamp}-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}{SUFFIX}"
             f = open(path, "a", encoding="utf-8")
             fcntl.flock(f.fileno(), fcntl.LOCK_EX)   # held while this process lives
             self._files[site] = f

@@ -1,0 +1,222 @@
+"""Faults: the archive goes away (dead letters, replay, idempotence) and security of redirects/logs."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timezone
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+
+from crawler.deadletter import DeadLetterGuard, DeadLetterWriter, letter_files, replay
+from storage.db import make_engine
+from storage.models import Article, Page, Sighting
+from tests.support.badserver import article_html
+from tests.support.crawl import REPO
+
+
+def page_item(i: int, kind: str = "article", **extra):
+    _, html = article_html(f"dl-{i}", 300 + i)
+    return {"kind": kind, "site": "demo", "url": f"http://127.0.0.1:9/a/dl-{i}.html",
+            "request_url": f"http://127.0.0.1:9/a/dl-{i}.html", "status": 200,
+            "headers": {"Content-Type": "text/html; charset=utf-8"}, "body": html.encode("utf-8"),
+            "charset": "utf-8", "fetched_at": datetime(2024, 5, 1, 8, i, tzinfo=timezone.utc), **extra}
+
+
+def counts(url):
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        out = tuple(conn.scalar(select(func.count(t.id))) for t in (Page, Article, Sighting))
+    engine.dispose()
+    return out
+
+
+def test_database_down_items_go_to_dead_letters_and_replay_is_idempotent(db_url, tmp_path):
+    from storage.archive import Archive
+
+    def broken(item):
+        raise OperationalError("INSERT", {}, Exception("server closed the connection unexpectedly"))
+
+    clock = [0.0]
+    writer = DeadLetterWriter(tmp_path, db_url)
+    guard = DeadLetterGuard(writer, cooldown=30, clock=lambda: clock[0])
+    items = [page_item(i) for i in range(3)] + [page_item(9, kind="failed", reason="timeout", body=b"")]
+    for item in items:
+        assert guard.process(item, broken)["deadletter"]
+    assert guard.open_until == 30            # the circuit opened once; later items skipped the database
+    writer.close()
+    assert writer.written == 4 and len(letter_files(tmp_path, "demo")) == 1
+
+    with Archive(db_url) as archive:
+        report = replay(archive, tmp_path, db_url=db_url)
+    assert (report.records, report.stored, report.failed) == (4, 4, 0)
+    assert report.outcomes["new"] == 3
+    assert counts(db_url) == (4, 3, 3) and not letter_files(tmp_path)   # replayed files are removed
+
+    # a crash between storing and removing the file: the same letters replayed again change nothing
+    writer = DeadLetterWriter(tmp_path, db_url)
+    for item in items:
+        writer.write(item, "again")
+    writer.close()
+    with Archive(db_url) as archive:
+        report = replay(archive, tmp_path, db_url=db_url)
+    assert report.already == 4 and report.outcomes["seen"] == 3
+    assert counts(db_url) == (4, 3, 3), "nothing doubled"
+
+
+def test_letters_for_another_database_and_live_files_are_left_alone(sqlite_url, tmp_path):
+    from storage.archive import Archive
+
+    other = DeadLetterWriter(tmp_path, "postgresql+psycopg://u:pw@127.0.0.1/otherdb")
+    other.write(page_item(1), "x")
+    other.close()
+    live = DeadLetterWriter(tmp_path, sqlite_url)
+    live.write(page_item(2), "x")                          # still open: its flock is held
+    with Archive(sqlite_url) as archive:
+        report = replay(archive, tmp_path, db_url=sqlite_url)
+        assert report.records == 0 and len(report.skipped_files) == 2
+        live.close()
+        report = replay(archive, tmp_path, db_url=sqlite_url)
+        assert report.stored == 1
+        report = replay(archive, tmp_path, db_url=sqlite_url, any_db=True)
+        assert report.stored == 1 and not letter_files(tmp_path)
+
+
+def test_replay_command(sqlite_url, tmp_path):
+    from govnews.cli import main
+
+    writer = DeadLetterWriter(tmp_path, sqlite_url)
+    writer.write(page_item(4), "OperationalError: database is locked")
+    writer.close()
+    runner = CliRunner()
+    dry = runner.invoke(main, ["replay", "--db", sqlite_url, "--dir", str(tmp_path), "--dry-run"])
+    assert dry.exit_code == 0 and "1 dead letter(s)" in dry.output
+    res = runner.invoke(main, ["replay", "--db", sqlite_url, "--dir", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert "1 stored" in res.output and counts(sqlite_url)[1] == 1
+    helptext = runner.invoke(main, ["replay", "--help"]).output
+    assert "Examples:" in helptext
+
+
+@pytest.mark.postgres
+def test_postgres_goes_away_mid_crawl_nothing_lost_nothing_doubled(pg_url, tmp_path):
+    """The demo crawl; PostgreSQL refuses connections half-way (ALTER DATABASE ... ALLOW_CONNECTIONS
+    false + terminated backends); pages go to dead letters; after it is back, ``govnews replay``
+    stores them, and the archive equals that of an undisturbed crawl. A password in the URL never
+    reaches the log."""
+    import psycopg
+
+    from govnews.demosite import DemoSite, serve
+    from govnews.urls import canonical_url
+    from tests.conftest import _pg_connect_params
+    from tests.support.crawl import write_profile
+
+    params = _pg_connect_params()
+    dbname = pg_url.rsplit("/", 1)[1]
+    secret_url = pg_url.replace(f"{params['user']}@", f"{params['user']}:s3cr3t-pw@")   # trust auth ignores it
+    site = DemoSite()
+    dl = tmp_path / "deadletter"
+
+    def admin(sql):
+        with psycopg.connect(**params, autocommit=True) as conn:
+            conn.execute(sql)
+
+    with serve(site) as server:
+        server.delay_seconds = 0.05
+        profile = write_profile(tmp_path, server.url)
+
+        def cut_when_half_done():
+            while len(server.requests) < 25:
+                time.sleep(0.02)
+            admin(f'ALTER DATABASE "{dbname}" ALLOW_CONNECTIONS false')
+            admin(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{dbname}'")
+
+        cutter = threading.Thread(target=cut_when_half_done, daemon=True)
+        cutter.start()
+        env = dict(os.environ, GOVNEWS_DB_URL=secret_url, GOVNEWS_DEADLETTER_DIR=str(dl),
+                   GOVNEWS_DB_RETRY_SECONDS="5")
+        env.pop("GOVNEWS_RUN_ID", None)
+        proc = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "gov_news", "-a", f"site={profile}"],
+                              cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
+        cutter.join(timeout=5)
+        admin(f'ALTER DATABASE "{dbname}" ALLOW_CONNECTIONS true')
+        assert "s3cr3t-pw" not in proc.stderr + proc.stdout
+        files = letter_files(dl)
+        assert files, proc.stderr[-3000:]
+        before = counts(pg_url)
+
+        res = CliRunner().invoke(__import__("govnews.cli", fromlist=["main"]).main,
+                                 ["replay", "--db", secret_url, "--dir", str(dl)])
+        assert res.exit_code == 0, res.output
+        assert "s3cr3t-pw" not in res.output
+        after = counts(pg_url)
+        assert after[0] > before[0] and not letter_files(dl)
+
+        engine = make_engine(pg_url)
+        with engine.connect() as conn:
+            sightings = set(conn.execute(select(Sighting.url)).scalars())
+        engine.dispose()
+        expected = {canonical_url(server.url.rstrip("/") + e.url_path) for e in site.expected_articles}
+        assert expected <= sightings | _failed_urls(pg_url), "every demo article archived or recorded as failed"
+        assert len(sightings) == len(set(sightings))
+        # replaying again (e.g. after a crash mid-replay) changes nothing
+        res = CliRunner().invoke(__import__("govnews.cli", fromlist=["main"]).main,
+                                 ["replay", "--db", pg_url, "--dir", str(dl)])
+        assert counts(pg_url) == after
+
+
+def _failed_urls(url):
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        out = set(conn.execute(select(Page.url).where(Page.outcome == "failed")).scalars())
+    engine.dispose()
+    return out
+
+
+def test_redirect_to_private_address_is_refused_before_any_connection():
+    """Redirects come back to HostGuard as new requests: a 302 to the cloud metadata address or to a
+    name resolving into a private range is dropped before connecting (stub resolver, no network)."""
+    from scrapy import Request
+    from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
+    from scrapy.exceptions import IgnoreRequest
+    from scrapy.http import Response
+
+    from crawler.middlewares import HostGuardMiddleware
+    from tests.test_middlewares import make_crawler
+
+    resolved = []
+
+    def resolver(host):
+        resolved.append(host)
+        return {"www.gov.cn": ["180.101.49.11"], "intranet.gov.cn": ["10.0.0.8"],
+                "localhost": ["127.0.0.1", "::1"]}[host]
+
+    crawler = make_crawler()
+    guard = HostGuardMiddleware(crawler, resolver=resolver)
+    redirect = RedirectMiddleware(crawler.settings)
+    redirect.crawler = crawler
+    source = Request("http://www.gov.cn/a.html")
+    assert guard.process_request(source) is None
+    for target in ("http://169.254.169.254/latest/meta-data/", "http://intranet.gov.cn/admin",
+                   "http://[::1]/", "http://localhost/"):
+        resp = Response(source.url, status=302, headers={"Location": target}, request=source)
+        follow = redirect.process_response(source, resp)
+        assert isinstance(follow, Request) and follow.meta["redirect_urls"] == [source.url]
+        with pytest.raises(IgnoreRequest, match="private"):
+            guard.process_request(follow)
+    assert "169.254.169.254" not in resolved and "::1" not in resolved
+
+
+def test_password_is_scrubbed_from_log_records():
+    import logging
+
+    from crawler.reliability import PasswordScrubFilter
+
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "db %s", ("postgresql://arch:hunter2@db/x",), None)
+    PasswordScrubFilter().filter(record)
+    assert "hunter2" not in record.getMessage() and "arch:***@db" in record.getMessage()
