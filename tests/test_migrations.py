@@ -47,6 +47,11 @@ def test_upgrade_from_first_revision_with_data(request, backend, tmp_path):
                            "旧的正文内容，来自第一次迁移时的数据库。" * 5)})
             c.execute(text("INSERT INTO sightings (article_id, url, site_id, first_seen, last_seen, status) "
                            "VALUES (1, 'http://a.gov.cn/1.html', 1, :ts, :ts, 200)"), {"ts": ts})
+            # a traditional-script article, as the first revision's archive stored it
+            c.execute(text("INSERT INTO articles (id, site_id, url, title, body, body_simplified, published_at, "
+                           "content_hash, flags, images, first_seen, updated_at) VALUES (2, 1, "
+                           "'http://a.gov.cn/2.html', '綿陽科技城新區鄉村振興', :b, :bs, :ts, 'h2', '{}', '[]', :ts, :ts)"),
+                      {"b": "綿陽市科技城新區推進鄉村振興工作。", "bs": "绵阳市科技城新区推进乡村振兴工作。", "ts": ts})
     finally:
         eng.dispose()
     # walk every later revision one by one (meaningful once there is more than one)
@@ -64,6 +69,22 @@ def test_upgrade_from_first_revision_with_data(request, backend, tmp_path):
         assert (r.outcome, r.article_id) == ("duplicate", 1)
     finally:
         a.close()
+    # 0002 backfilled title_simplified and the search index for the existing articles
+    from storage.search import search
+
+    eng = make_engine(url)
+    try:
+        with eng.connect() as c:
+            assert c.execute(text("SELECT title_simplified FROM articles WHERE id = 2")).scalar() == "绵阳科技城新区乡村振兴"
+            view = c.execute(text("SELECT site, published_at_local FROM article_view WHERE id = 2")).one()
+            assert tuple(view) == ("old", "2024-05-01T20:00:00+08:00")
+            if backend == "sqlite":
+                c.execute(text("INSERT INTO articles_fts(articles_fts, rank) VALUES ('integrity-check', 1)"))
+    finally:
+        eng.dispose()
+    for q in ("乡村振兴", "鄉村振興", "新区", "绵", "旧文章", "第一次迁移"):
+        assert search(url, q), q
+    assert [h.id for h in search(url, "科技城新区乡村")] == [2]
 
 
 @backends
@@ -84,6 +105,28 @@ def test_no_drift_and_downgrade(request, backend, tmp_path):
         assert set(inspect(eng).get_table_names()) <= {"alembic_version"}
     finally:
         eng.dispose()
+
+
+@backends
+def test_check_ignores_scheduler_table_fts_and_views(request, backend, tmp_path):
+    """The APScheduler job store (created by the daemon in the archive DB) is not drift."""
+    url, _ = _fresh(request, backend, tmp_path)
+    upgrade_db(url)
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+
+    store = SQLAlchemyJobStore(url=url)
+    store.start(None, "default")
+    store.shutdown()
+    eng = make_engine(url)
+    try:
+        insp = inspect(eng)
+        assert "apscheduler_jobs" in insp.get_table_names()
+        assert {"article_view", "site_daily_counts", "site_latest_crawl"} <= set(insp.get_view_names())
+        if backend == "sqlite":
+            assert "articles_fts" in insp.get_table_names()
+    finally:
+        eng.dispose()
+    command.check(alembic_config(url))
 
 
 def test_default_url_and_rewrite(monkeypatch, tmp_path):
