@@ -25,8 +25,10 @@ PostgreSQL (0002): ``pg_trgm`` GIN indexes (``gin_trgm_ops``) on ``body_simplifi
 ``coalesce(title_simplified, title, '')``, queried with ``ILIKE '%term%'`` (rechecked, so exact).
 This needs a database whose ``LC_CTYPE`` classifies CJK characters as alphanumeric (C.UTF-8 or
 any *.UTF-8 glibc locale does; ``tests/test_search.py`` checks ``show_trgm``); otherwise the index
-degrades to a scan but results stay correct. Ranked by title hit (x10) + occurrences in the body
-(capped), then newest. 1-2-character terms produce no trigram: ``ILIKE`` scan in ``id DESC`` order
+degrades to a scan but results stay correct. Terms without case (CJK, digits) use ``LIKE`` (much
+cheaper than ``ILIKE``; the index serves both). Ranked by title hit (x10) + occurrences in the body
+(capped), then newest, among the newest ``RANK_WINDOW`` matches (bounds the cost of very common
+terms). 1-2-character terms produce no trigram: ``ILIKE`` scan in ``id DESC`` order
 with ``LIMIT`` (fast for frequent terms, a full scan for rare ones).
 """
 from __future__ import annotations
@@ -43,7 +45,8 @@ __all__ = ["Hit", "search", "query_terms", "like_pattern", "fts5_phrase", "make_
 
 MARK_START, MARK_END = "«", "»"
 SNIPPET_CHARS = 36       # characters of context either side of the first hit
-SHORT_PROBE = 20_000     # fts5vocab instances counted before a short term is called frequent
+SHORT_PROBE = 2_000      # fts5vocab instances counted before a short term is called frequent
+RANK_WINDOW = 5_000      # PostgreSQL: relevance-ranked among the newest N matches
 TITLE_WEIGHT = 10.0
 _MAX_CODEPOINT = "\U0010ffff"
 
@@ -156,7 +159,11 @@ def _likes(terms: list[str], params: dict, title_col: str, body_col: str, op: st
     parts = []
     for i, t in enumerate(terms):
         params[f"lk{i}"] = like_pattern(t)
-        parts.append(f"({title_col} {op} :lk{i} ESCAPE '\\' OR {body_col} {op} :lk{i} ESCAPE '\\')")
+        if op == "ILIKE" and t.lower() == t.upper():
+            op_i = "LIKE"  # nothing to case-fold (CJK, digits): LIKE is much cheaper than ILIKE
+        else:
+            op_i = op
+        parts.append(f"({title_col} {op_i} :lk{i} ESCAPE '\\' OR {body_col} {op_i} :lk{i} ESCAPE '\\')")
     return " AND ".join(parts)
 
 
@@ -235,8 +242,10 @@ def _search_pg(conn, terms, site, since, until, limit) -> list[Hit]:
                 f"(CASE WHEN {title} ILIKE :lk{i} ESCAPE '\\' THEN {TITLE_WEIGHT} ELSE 0 END"
                 f" + least((length(lower(a.body_simplified)) - length(replace(lower(a.body_simplified),"
                 f" :lw{i}, ''))) / length(:lw{i}), 20))")
-        inner = (f"SELECT a.id, ({' + '.join(score_parts)}) AS score FROM articles a "
-                 f"JOIN sites s ON s.id = a.site_id WHERE {likes}{flt} "
+        params["window"] = RANK_WINDOW
+        inner = (f"SELECT a.id, ({' + '.join(score_parts)}) AS score FROM "
+                 f"(SELECT a.id FROM articles a JOIN sites s ON s.id = a.site_id WHERE {likes}{flt} "
+                 "ORDER BY a.id DESC LIMIT :window) m JOIN articles a ON a.id = m.id "
                  "ORDER BY score DESC, a.id DESC LIMIT :limit")
     else:
         inner = (f"SELECT a.id, NULL::float AS score FROM articles a JOIN sites s ON s.id = a.site_id "
