@@ -16,6 +16,7 @@ COMMANDS = [
     ("govnews.commands.export", "export_cmd"),
     ("govnews.commands.search", "search_cmd"),
     ("govnews.commands.extract", "extract_cmd"),
+    ("govnews.commands.reextract", "reextract_cmd"),
     ("govnews.commands.duplicates", "duplicates_cmd"),
     ("govnews.commands.enqueue", "enqueue_cmd"),
     ("govnews.commands.worker", "worker_cmd"),
