@@ -64,8 +64,16 @@ class CrawlRunExtension:
             _schedule_coro(self.crawler.engine.close_spider_async(reason="locked"))
             return
         self.locked = True
-        self._renew = task.LoopingCall(runs.renew_lock, engine, spider.site, self.holder, self.ttl)
+        self._renew = task.LoopingCall(self._renew_lock, engine, spider.site)
         self._renew.start(max(self.ttl / 3, 1.0), now=False)
+
+    def _renew_lock(self, engine, site):
+        """Renew the lease; a failure (archive locked or down for a moment) must not stop the loop."""
+        from storage import runs
+        try:
+            runs.renew_lock(engine, site, self.holder, self.ttl)
+        except Exception as exc:  # noqa: BLE001 - tried again in TTL/3
+            logger.warning("could not renew the lease on %s: %s", site, str(exc).splitlines()[0][:200])
 
     def spider_closed(self, spider, reason):
         from storage import runs

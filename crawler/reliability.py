@@ -39,6 +39,10 @@ RETRY_AFTER_MAX_SETTING = "GOVNEWS_RETRY_AFTER_MAX"
 DEFAULT_RETRY_AFTER_MAX = 120.0     # seconds; a longer Retry-After is cut to this
 RETRY_AFTER_STATUSES = (429, 503)
 JOBDIR_MARKER = "govnews.running"   # present while a crawl uses the JOBDIR; left behind by a SIGKILL
+#: seconds a crawl's write waits on a locked SQLite archive in all (spread over the archive's own
+#: retries) before the page goes to the dead-letter file; other SQLite users keep the 30 s default
+CRAWL_BUSY_TIMEOUT_SETTING = "GOVNEWS_SQLITE_BUSY_TIMEOUT"
+DEFAULT_CRAWL_BUSY_TIMEOUT = 5.0
 
 
 # ------------------------------------------------------------------------------- Retry-After
@@ -260,6 +264,16 @@ def install_password_filter() -> PasswordScrubFilter:
 
 
 # ------------------------------------------------------------------------------- extension
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class ReliabilityExtension:
     """Log scrubbing, dead-letter replay at crawl start, JOBDIR recovery after SIGKILL."""
 
@@ -267,7 +281,9 @@ class ReliabilityExtension:
         self.crawler = crawler
         self.jobdir = crawler.settings.get("JOBDIR")
         self.recovered_jobdir: Path | None = None
+        self.dead_holder: str | None = None
         install_password_filter()
+        self._short_sqlite_wait()
         if self.jobdir:
             self._check_jobdir(Path(self.jobdir))
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
@@ -280,6 +296,27 @@ class ReliabilityExtension:
         if not crawler.settings.getbool("GOVNEWS_RELIABILITY_ENABLED", True):
             raise NotConfigured
         return cls(crawler)
+
+    # --- locked SQLite archive -------------------------------------------------------------------
+    def _short_sqlite_wait(self) -> None:
+        """Give the crawl's archive a short SQLite busy timeout, so that a write blocked by another
+        process's lock reaches the dead-letter file within seconds instead of 12 x 30 s (the archive
+        retries a locked write ``storage.archive.MAX_ATTEMPTS`` times; each waits the busy timeout).
+        Runs before the engine (and so before any pipeline or middleware opens the archive)."""
+        from crawler.services import _ATTR, db_url_from_settings
+        from storage.db import is_sqlite, make_engine
+
+        settings = self.crawler.settings
+        if getattr(self.crawler, _ATTR, None) is not None:
+            return
+        url = db_url_from_settings(settings)
+        if not is_sqlite(url):
+            return
+        from storage import archive as archive_mod
+
+        total = settings.getfloat(CRAWL_BUSY_TIMEOUT_SETTING, DEFAULT_CRAWL_BUSY_TIMEOUT)
+        per_attempt = max(0.05, total / max(1, getattr(archive_mod, "MAX_ATTEMPTS", 1)))
+        setattr(self.crawler, _ATTR, archive_mod.Archive(engine=make_engine(url, busy_timeout=per_attempt)))
 
     # --- JOBDIR ---------------------------------------------------------------------------------
     def _check_jobdir(self, jobdir: Path) -> None:
@@ -294,9 +331,44 @@ class ReliabilityExtension:
             info = "?"
         shutil.move(str(jobdir), str(aside))
         self.recovered_jobdir = aside
+        self._release_dead_lease(info)
         logger.warning("JOBDIR %s was left by a crawl that did not close (%s): its disk queue cannot be "
                        "trusted; moved to %s, walking the site again (archived articles are skipped)",
                        jobdir, info, aside)
+
+    def _release_dead_lease(self, info: str) -> None:
+        """The killed crawl still holds the site's lease (``site_locks``, TTL ``GOVNEWS_LOCK_TTL``):
+        release it when the marker shows its holder was a process on this host that is gone, so the
+        restart is not refused as "being crawled by another process" until the lease expires."""
+        try:
+            marker = json.loads(info)
+            host, pid = marker["host"], int(marker["pid"])
+        except (ValueError, KeyError, TypeError):
+            return
+        if host != socket.gethostname() or pid == os.getpid() or _alive(pid):
+            return
+        site = getattr(self.crawler.spider, "site", None)
+        if not site:
+            return
+        from crawler.services import get_archive
+        from storage import runs
+
+        holder = f"{host}:{pid}"
+        try:
+            engine = get_archive(self.crawler).engine
+            if runs.release_lock(engine, site, holder):
+                self.dead_holder = holder
+                logger.warning("released the lease on %s held by the killed crawl %s", site, holder)
+            from sqlalchemy import update
+
+            from storage.models import CrawlRun, utcnow
+            with engine.begin() as conn:     # its crawl_runs row said "running" forever
+                conn.execute(update(CrawlRun).where(CrawlRun.site == site, CrawlRun.status == "running",
+                                                    CrawlRun.host == host, CrawlRun.pid == pid)
+                             .values(status="interrupted", finished_at=utcnow(),
+                                     log_tail="killed (found by the next crawl with the same JOBDIR)"))
+        except Exception as exc:  # noqa: BLE001 - the lease then expires on its own
+            logger.warning("could not release the lease of the killed crawl %s: %s", holder, exc)
 
     def _mark_jobdir(self) -> None:
         if self.jobdir:

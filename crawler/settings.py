@@ -53,6 +53,7 @@ EXTENSIONS = {
 GOVNEWS_DEADLETTER_DIR = os.environ.get("GOVNEWS_DEADLETTER_DIR")   # default data/deadletter
 GOVNEWS_RETRY_AFTER_MAX = 120              # seconds: longest Retry-After honoured
 GOVNEWS_DB_RETRY_SECONDS = 30              # after a failed archive write, dead-letter directly this long
+GOVNEWS_SQLITE_BUSY_TIMEOUT = 5            # seconds a write waits on a locked SQLite archive, then dead letter
 
 # Distributed mode (docs/DISTRIBUTED.md): off unless REDIS_URL is set (-s REDIS_URL=redis://... or
 # GOVNEWS_REDIS_URL); the add-on then swaps in the scrapy-redis based scheduler and run bookkeeping.

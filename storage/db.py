@@ -3,7 +3,8 @@
 * ``default_db_url()``: ``$GOVNEWS_DB_URL`` or ``sqlite:///data/archive.db`` (relative to the cwd).
 * ``normalize_db_url(url)``: ``postgresql://`` / ``postgres://`` -> ``postgresql+psycopg://``;
   a bare file path becomes a ``sqlite:///`` URL.
-* ``make_engine(url)``: SQLite gets WAL, ``foreign_keys=ON``, ``busy_timeout`` and real transactions
+* ``make_engine(url, busy_timeout=None)``: SQLite gets WAL, ``foreign_keys=ON``, ``busy_timeout``
+  (seconds: the argument, else ``$GOVNEWS_SQLITE_BUSY_TIMEOUT``, else 30) and real transactions
   (pysqlite's implicit BEGIN handling is switched off; ``BEGIN IMMEDIATE`` on request via the
   execution option ``sqlite_immediate=True``); the directory of the database file is created.
 * ``upgrade_db(url)``: ``alembic upgrade head`` programmatically (the only way the schema is built).
@@ -19,7 +20,8 @@ from sqlalchemy.engine import make_url
 import storage
 
 DEFAULT_SQLITE_PATH = Path("data") / "archive.db"
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_BUSY_TIMEOUT_MS = 30_000        # default; $GOVNEWS_SQLITE_BUSY_TIMEOUT (seconds) overrides it
+BUSY_TIMEOUT_ENV = "GOVNEWS_SQLITE_BUSY_TIMEOUT"
 REPO_ROOT = Path(storage.__file__).resolve().parent.parent
 ALEMBIC_INI = REPO_ROOT / "alembic.ini"
 
@@ -73,12 +75,25 @@ def _sqlite_file(url: str) -> Path | None:
     return Path(db)
 
 
-def _setup_sqlite(engine: Engine) -> None:
+def sqlite_busy_timeout_ms(seconds: float | str | None = None) -> int:
+    """Busy timeout in milliseconds: ``seconds``, else ``$GOVNEWS_SQLITE_BUSY_TIMEOUT``, else 30 s."""
+    if seconds is None or seconds == "":
+        seconds = os.environ.get(BUSY_TIMEOUT_ENV, "").strip() or None
+    if seconds is None:
+        return SQLITE_BUSY_TIMEOUT_MS
+    try:
+        value = float(seconds)
+    except ValueError:
+        raise ValueError(f"{BUSY_TIMEOUT_ENV} must be a number of seconds, not {seconds!r}") from None
+    return max(0, int(value * 1000))
+
+
+def _setup_sqlite(engine: Engine, busy_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _rec):  # pragma: no cover - exercised by every sqlite test
         dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (see _on_begin)
         cur = dbapi_conn.cursor()
-        cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cur.execute(f"PRAGMA busy_timeout = {busy_ms}")
         cur.execute("PRAGMA journal_mode = WAL")
         cur.execute("PRAGMA foreign_keys = ON")
         cur.execute("PRAGMA synchronous = NORMAL")
@@ -92,16 +107,18 @@ def _setup_sqlite(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN")
 
 
-def make_engine(url: str | None = None, **kwargs) -> Engine:
-    """An engine for ``url`` (default: :func:`default_db_url`) with the pragmas described above."""
+def make_engine(url: str | None = None, *, busy_timeout: float | None = None, **kwargs) -> Engine:
+    """An engine for ``url`` (default: :func:`default_db_url`) with the pragmas described above;
+    ``busy_timeout`` (seconds, SQLite only) overrides ``$GOVNEWS_SQLITE_BUSY_TIMEOUT``."""
     url = normalize_db_url(url) if url else default_db_url()
     if url.startswith("sqlite"):
         path = _sqlite_file(url)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        kwargs.setdefault("connect_args", {}).setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
+        busy_ms = sqlite_busy_timeout_ms(busy_timeout)
+        kwargs.setdefault("connect_args", {}).setdefault("timeout", busy_ms / 1000)
         engine = create_engine(url, **kwargs)
-        _setup_sqlite(engine)
+        _setup_sqlite(engine, busy_ms)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)

@@ -59,3 +59,32 @@ def test_empty_and_ascii():
 def test_sniff_meta():
     assert sniff_meta_charset(b'<meta content="text/html; charset=GBK" http-equiv="Content-Type">') == "gb18030"
     assert sniff_meta_charset(b"<p>none</p>") is None
+
+
+UTF8_ARTICLE = ("<html><head><meta charset=\"utf-8\"><title>示范县召开全县安全生产工作会议</title></head><body>"
+                + "<p>会议要求，各乡镇、各部门要切实提高政治站位，压紧压实安全生产责任。</p>" * 20 + "</body></html>")
+
+
+def test_a_few_invalid_bytes_mid_page_keep_utf8():
+    data = UTF8_ARTICLE.encode("utf-8")
+    mid = data.index("压实".encode()) + 1                      # inside a character, and a stray byte
+    broken = data[:mid] + b"\xff" + data[mid + 2:] + b"\xc3("
+    text, codec = decode_html(broken)
+    assert codec == "utf-8" and "示范县召开全县安全生产工作会议" in text
+    assert 1 <= text.count("\ufffd") <= 4
+    assert decode_html(broken, "gbk")[1] == "utf-8"           # a wrong gbk label does not win either
+
+
+def test_utf8_with_many_invalid_bytes_is_not_forced_to_utf8():
+    good = UTF8_ARTICLE.encode("utf-8")
+    noisy = b"".join(good[i:i + 20] + b"\xff" for i in range(0, len(good), 20))   # ~5 % invalid bytes
+    assert decode_html(noisy)[1] != "utf-8"
+
+
+def test_gbk_pages_are_never_taken_for_almost_utf8():
+    for meta in ("", '<meta charset="gbk">'):
+        data = (UTF8_ARTICLE.replace('<meta charset="utf-8">', meta)).encode("gbk")
+        text, codec = decode_html(data)
+        assert codec == "gb18030" and "安全生产工作会议" in text
+    short = "<p>区政府新闻</p>".encode("gbk")                  # too little text to call it UTF-8
+    assert decode_html(short)[1] != "utf-8"

@@ -120,9 +120,6 @@ def test_invalid_bytes_mid_page_do_not_lose_the_article(crawled):
     assert art is not None and len(art.body) > 200
 
 
-@pytest.mark.xfail(strict=True, reason="crawler/extract/decode.py: one invalid UTF-8 sequence makes "
-                   "decode_html fall back to charset detection (GB18030), garbling the whole page; "
-                   "reported to the extraction owner")
 def test_invalid_bytes_mid_page_keep_the_utf8_title(crawled):
     from tests.support.badserver import article_html
     title, _ = article_html("bad-bytes", CASES.index("bad-bytes"))

@@ -3,7 +3,12 @@
 Order of trust (each candidate is used only if the bytes really decode with it):
 
 1. strict UTF-8 when the bytes contain multi-byte sequences (a page re-saved as UTF-8 keeps its old
-   ``gb2312`` meta; valid UTF-8 with non-ASCII text is practically never a legacy encoding);
+   ``gb2312`` meta; valid UTF-8 with non-ASCII text is practically never a legacy encoding); and
+   UTF-8 with replacement when the bytes are overwhelmingly valid UTF-8 with a handful of invalid
+   sequences mid-page (a truncated copy-paste, a bad byte from an editor): at least
+   ``MIN_UTF8_CHARS`` valid multi-byte characters and at most ``MAX_UTF8_INVALID_RATIO`` invalid bytes
+   per valid character. GBK text read as UTF-8 is mostly invalid (well above 30 %), so it never
+   passes;
 2. the declared charset: the HTTP header (``declared``), then ``<meta charset>`` /
    ``<meta http-equiv=Content-Type>``, then a CleanEval ``<text ... encoding="...">`` wrapper;
    GB2312/GBK are decoded as their superset GB18030. A declared charset that fails on only a few
@@ -35,6 +40,9 @@ DETECT_CANDIDATES = ["utf_8", "gb18030", "big5", "euc_jp", "shift_jis", "euc_kr"
 #: a declared charset is kept when at most this share of characters are replacement characters
 MAX_REPLACEMENT_RATIO = 0.002
 MAX_REPLACEMENTS_ABSOLUTE = 8
+#: "almost UTF-8": enough valid multi-byte characters, and invalid bytes a tiny share of them
+MIN_UTF8_CHARS = 16
+MAX_UTF8_INVALID_RATIO = 0.01
 
 
 def normalize_charset(name: str | bytes | None) -> str | None:
@@ -82,6 +90,16 @@ def _try(data: bytes, codec: str, tolerant: bool) -> str | None:
     return None
 
 
+def _almost_utf8(data: bytes) -> str | None:
+    """UTF-8 with replacement characters when only a handful of bytes are not valid UTF-8, else None."""
+    escaped = data.decode("utf-8", errors="surrogateescape")   # each invalid byte -> one lone surrogate
+    invalid = sum(1 for ch in escaped if "\udc80" <= ch <= "\udcff")
+    valid = sum(1 for ch in escaped if ch >= "\x80") - invalid
+    if valid < MIN_UTF8_CHARS or invalid > MAX_UTF8_INVALID_RATIO * valid:
+        return None
+    return data.decode("utf-8", errors="replace")
+
+
 def decode_html(data: bytes, declared: str | None = None) -> tuple[str, str]:
     """Decode page bytes; returns ``(text, codec_name)``. Never raises on bad bytes."""
     if not data:
@@ -92,6 +110,9 @@ def decode_html(data: bytes, declared: str | None = None) -> tuple[str, str]:
     if not has_high:
         return data.decode("ascii"), "ascii"
     text = _try(data, "utf-8", tolerant=False)
+    if text is not None:
+        return text, "utf-8"
+    text = _almost_utf8(data)
     if text is not None:
         return text, "utf-8"
     declarations = [normalize_charset(declared), sniff_meta_charset(data), cleaneval_wrapper(data)[1]]
