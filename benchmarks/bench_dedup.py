@@ -192,6 +192,10 @@ def _kind(statement: str) -> str:
     s = " ".join(statement.split()).lower()
     if s.startswith("select count(pg_advisory_xact_lock"):
         return "advisory lock"
+    if " union all " in s and "sightings" in s:
+        return "lookup url + hash (union)"
+    if " union all " in s:
+        return "verify texts (union)"
     for t in ("minhash_bands", "article_revisions", "sightings", "articles", "pages", "sites"):
         if t in s:
             verb = s.split()[0] if not s.startswith("with") else "select"
@@ -365,12 +369,13 @@ def main() -> int:
                                                             rss_growth_mb=[], outcomes={}, profile=[])
             # every size is measured the same way: settle (checkpoint, flush), then warm-up + timed
             # stores in a fresh process; the sizes alternate so drift of the machine hits all alike
+            nonce = random.SystemRandom().randrange(1, 10**6) * 100  # new URLs/texts on reused databases
             for rnd in range(args.rounds):
                 order = sizes if rnd % 2 == 0 else sizes[::-1]
                 for size in order:
                     url = dbs[size][0]
                     (settle_sqlite if backend == "sqlite" else settle_postgres)(url)
-                    cmd = [sys.executable, __file__, "--child", url, str(args.measure), str(1000 + rnd),
+                    cmd = [sys.executable, __file__, "--child", url, str(args.measure), str(nonce + rnd),
                            str(args.warmup)] + (["--profile"] if args.profile else [])
                     out = subprocess.run(cmd, capture_output=True, text=True, check=True)
                     r = json.loads(out.stdout.strip().splitlines()[-1])
