@@ -114,6 +114,8 @@ def reextract_article(archive: Archive, article_id: int, extract: Callable, *, d
         values.update(body=body, body_simplified=simplified)
     if not values and not text_changed:
         return "unchanged"
+    if "title" in values:  # the search column follows the title
+        values["title_simplified"] = dedup.to_simplified(values["title"]) if values["title"] else None
     if dry_run:
         return "text_changed" if text_changed else "updated"
     try:

@@ -10,6 +10,7 @@ from crawler.extract import extract
 from crawler.extract.article import Article
 from govnews.cli import main
 from storage.models import Article as ArticleRow, MinHashBand
+from storage.dedup import to_simplified
 from storage.reextract import reextract
 
 PAGE = Path(__file__).parent / "fixtures" / "extract" / "trs_spam_glosses.html"
@@ -43,7 +44,8 @@ def test_reextract_updates_fields_text_hash_and_bands(archive):
     report = reextract(archive, extract)
     after, bands_after = row(archive, aid)
     assert report.checked == 1 and report.updated == 1 and report.text_changed == 1
-    assert after.title == good.title and after.published_at == good.published_at and after.source == good.source
+    assert after.title == good.title and after.title_simplified == to_simplified(good.title)
+    assert after.published_at == good.published_at and after.source == good.source
     assert after.body == good.body and "(qū)" not in after.body
     assert after.content_hash != before.content_hash
     assert bands_after and bands_after != bands_before
