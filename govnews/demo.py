@@ -6,9 +6,8 @@ from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 EXAMPLE_QUERY = (
-    "SELECT date(a.published_at) AS day, s.name AS site, a.title, a.source\n"
-    "  FROM articles a JOIN sites s ON s.id = a.site_id\n"
-    " ORDER BY a.published_at DESC LIMIT 5;"
+    "SELECT substr(published_at_local, 1, 16) AS published, section, title, source\n"
+    "  FROM article_view ORDER BY published_at DESC LIMIT 5;"
 )
 SAMPLE_TITLES = 8
 
@@ -46,6 +45,7 @@ def main(argv: list[str]) -> int:
     print(summary(db_url))
     print("\nTry it yourself:")
     print(f"  sqlite3 {db_path} \"{' '.join(EXAMPLE_QUERY.split())}\"")
+    print("  govnews search 科技城新区        # full-text search, simplified or traditional query")
     return 0
 
 
