@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import random
 import socket
+import struct
 import threading
 import time
 from contextlib import contextmanager
@@ -75,6 +77,8 @@ class _Handler(BaseHTTPRequestHandler):
             body = self.rfile.read(length) if length else b""
         if srv.delay_seconds:
             time.sleep(srv.delay_seconds)
+        if srv.random_faults and self._random_fault(srv, head_only):
+            return
         forced = srv.faults.get(self.path, srv.faults.get(self.path.split("?", 1)[0]))
         if forced:
             data = f"<html><body><h1>{forced}</h1></body></html>".encode()
@@ -101,6 +105,33 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send(200, data, ctype, headers, head_only)
 
+    def _random_fault(self, srv: "DemoServer", head_only: bool) -> bool:
+        """Answer with an injected fault (500, 503, a timeout or a connection reset) for a share
+        ``random_faults`` of requests; which ones is decided by ``fault_seed``, the path and how often
+        the path was asked before, so a run is reproducible whatever the order of requests."""
+        path = self.path
+        if path.split("?", 1)[0] in RANDOM_FAULT_EXEMPT:
+            return False
+        with srv._lock:
+            n = srv._asked[path] = srv._asked.get(path, 0) + 1
+        rng = random.Random(f"{srv.fault_seed}:{path}:{n}")
+        if rng.random() >= srv.random_faults:
+            return False
+        kind = rng.choice(RANDOM_FAULT_KINDS)
+        with srv._lock:
+            srv.injected.append((path, kind))
+        if kind in ("500", "503"):
+            data = f"<html><body><h1>{kind}</h1></body></html>".encode()
+            self._send(int(kind), data, "text/html; charset=utf-8", {}, head_only)
+        elif kind == "timeout":
+            time.sleep(srv.fault_timeout_seconds)      # longer than the crawler's DOWNLOAD_TIMEOUT
+            self.close_connection = True
+        else:                                           # reset: RST instead of an answer
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            self.connection.close()
+        return True
+
     def _send(self, status: int, data: bytes, ctype: str | None, headers: dict[str, str], head_only: bool) -> None:
         try:
             self.send_response(status)
@@ -126,6 +157,11 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer()
 
 
+#: kinds of random faults, and paths they never hit (a failed robots.txt would open /private/)
+RANDOM_FAULT_KINDS = ("500", "503", "timeout", "reset")
+RANDOM_FAULT_EXEMPT = ("/robots.txt",)
+
+
 class _QuietServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -138,7 +174,10 @@ class DemoServer:
     """A running demo server: ``url``, ``port``, ``requests`` [(method, path, headers)], ``stop()``.
 
     Fault injection for reliability tests: ``faults[path] = 503`` answers that path (with or
-    without its query) with the status; ``delay_seconds`` delays every answer.
+    without its query) with the status; ``delay_seconds`` delays every answer; ``random_faults =
+    0.1`` answers about 10 % of requests (never ``/robots.txt``) with a 500, a 503, no answer for
+    ``fault_timeout_seconds`` or a connection reset, reproducibly for a ``fault_seed``; what was
+    injected is listed in ``injected`` [(path, kind)].
     """
 
     def __init__(self, site: DemoSite, host: str = "127.0.0.1", port: int = 0):
@@ -151,6 +190,11 @@ class DemoServer:
         self._connections: set[socket.socket] = set()
         self.faults: dict[str, int] = {}
         self.delay_seconds: float = 0.0
+        self.random_faults: float = 0.0
+        self.fault_seed: int = 0
+        self.fault_timeout_seconds: float = 5.0
+        self.injected: list[tuple[str, str]] = []
+        self._asked: dict[str, int] = {}
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         server_cls = type("_DemoHTTPServer", (_QuietServer,), {"address_family": family})
         self._httpd = server_cls((host, port), _Handler)
