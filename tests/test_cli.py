@@ -95,3 +95,15 @@ def test_stats(filled):
 def test_crawl_unknown_site_is_a_clear_error():
     result = CliRunner().invoke(main, ["crawl", "no-such-site"])
     assert result.exit_code == 1 and "no site profile 'no-such-site'" in result.output
+
+
+def test_csv_export_defuses_spreadsheet_formulas(archive, db_url, tmp_path):
+    archive.ensure_site("demo", "示范县", ["127.0.0.1"])
+    archive.store_article("demo", "http://127.0.0.1/a/t20241024_9.html", Article(
+        title='=HYPERLINK("http://evil.example/","点此")', body="一篇标题被篡改成电子表格公式的文章，正文本身没有问题。"))
+    out = tmp_path / "a.csv"
+    run("export", "--db", db_url, "--format", "csv", "-o", str(out))
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert rows[0]["title"].startswith("'=HYPERLINK")
+    jsonl = json.loads(run("export", "--db", db_url).output)
+    assert jsonl["title"].startswith("=HYPERLINK"), "JSON Lines keep the text as archived"

@@ -15,6 +15,14 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 FIELDS = ("url", "site", "title", "published_at", "source", "author", "editor", "original_title",
           "summary", "column", "body", "first_seen")
 STREAM_BATCH = 500
+#: a CSV cell starting with one of these is a formula to spreadsheet programs (CSV injection)
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(record: dict) -> dict:
+    """Archived pages are untrusted: defuse cells a spreadsheet would evaluate as formulas."""
+    return {k: "'" + v if isinstance(v, str) and v.startswith(FORMULA_PREFIXES) else v
+            for k, v in record.items()}
 
 
 def _date(value: str | None, name: str):
@@ -129,7 +137,7 @@ def export_cmd(db_url, fmt, output, site, since, until):
         for art, site_name in article_rows(engine, site=site, since=since_d, until=until_d):
             rec = as_record(art, site_name)
             if writer:
-                writer.writerow(rec)
+                writer.writerow(csv_safe(rec))
             else:
                 out.write(json.dumps(rec, ensure_ascii=False) + "\n")
             n += 1
