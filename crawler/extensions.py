@@ -39,6 +39,7 @@ class CrawlRunExtension:
         self.run_id: int | None = None
         self.own_run = False
         self.locked = False
+        self.lock = None
         self._renew: task.LoopingCall | None = None
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -58,7 +59,8 @@ class CrawlRunExtension:
         else:
             self.run_id = runs.start_run(engine, spider.site, trigger="manual")
             self.own_run = True
-        if not runs.acquire_lock(engine, spider.site, self.holder, ttl_seconds=self.ttl):
+        self.lock = runs.acquire_crawl_lock(engine, spider.site, self.holder, ttl_seconds=self.ttl)
+        if self.lock is None:
             logger.error("site %s is being crawled by another process; stopping", spider.site)
             self.crawler.stats.set_value("govnews/locked", 1)
             _schedule_coro(self.crawler.engine.close_spider_async(reason="locked"))
@@ -71,7 +73,7 @@ class CrawlRunExtension:
         """Renew the lease; a failure (archive locked or down for a moment) must not stop the loop."""
         from storage import runs
         try:
-            runs.renew_lock(engine, site, self.holder, self.ttl)
+            self.lock.renew(self.ttl)
         except Exception as exc:  # noqa: BLE001 - tried again in TTL/3
             logger.warning("could not renew the lease on %s: %s", site, str(exc).splitlines()[0][:200])
 
@@ -81,7 +83,7 @@ class CrawlRunExtension:
         if self._renew is not None and self._renew.running:
             self._renew.stop()
         if self.locked:
-            runs.release_lock(engine, spider.site, self.holder)
+            self.lock.release()
         stats = self.crawler.stats.get_stats()
         counters = {name: int(stats.get(key, 0) or 0) for name, key in COUNTER_STATS.items()}
         failures = {k.split("/", 2)[2]: v for k, v in stats.items() if k.startswith("govnews/failed/")}

@@ -129,8 +129,8 @@ class StorageRunStore:
         """Who holds a live lease on ``site`` (None when free or expired)."""
         from storage import runs
 
-        info = runs.lock_holder(self.engine, site)
-        if not info or info.get("expired"):
+        info = runs.live_lock_holder(self.engine, site)
+        if not info:
             return None
         until = info.get("expires_at")
         return f"{info['holder']}" + (f" (lease until {until:%Y-%m-%d %H:%M:%S} UTC)" if until else "")

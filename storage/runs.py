@@ -9,12 +9,14 @@ Every function accepts an :class:`~sqlalchemy.Engine` or a database URL.
 """
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import socket
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from govnews.urls import canonical_url
@@ -140,6 +142,106 @@ def lock_holder(engine, site: str) -> dict | None:
         return None
     return dict(holder=r.holder, acquired_at=r.acquired_at, expires_at=r.expires_at,
                 expired=r.expires_at < utcnow())
+
+
+# ---------------------------------------------------------------------------- crawl locks
+#: holders written by crawl processes ("host:pid"); other holders (a distributed run's
+#: "redis-run:<id>@host") hold no advisory lock and are never taken over
+CRAWL_HOLDER_RE = re.compile(r"^[^:\s@]+:\d+$")
+
+
+def advisory_key(site: str) -> int:
+    """The PostgreSQL advisory-lock key of a site (a stable signed 63-bit integer)."""
+    return int(hashlib.sha256(f"govnews-site:{site}".encode()).hexdigest()[:15], 16)
+
+
+class CrawlLock:
+    """The lock one crawl process holds on its site for the whole crawl (see :func:`acquire_crawl_lock`)."""
+
+    def __init__(self, engine: Engine, site: str, holder: str, session_conn=None):
+        self.engine, self.site, self.holder, self.session_conn = engine, site, holder, session_conn
+
+    def renew(self, ttl_seconds: float) -> bool:
+        return renew_lock(self.engine, self.site, self.holder, ttl_seconds)
+
+    def release(self) -> None:
+        try:
+            release_lock(self.engine, self.site, self.holder)
+        finally:
+            if self.session_conn is not None:
+                try:
+                    self.session_conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": advisory_key(self.site)})
+                    self.session_conn.commit()
+                finally:
+                    self.session_conn.invalidate()  # never hand a lock-holding session back to the pool
+                    self.session_conn.close()
+                    self.session_conn = None
+
+
+def acquire_crawl_lock(engine, site: str, holder: str | None = None,
+                       ttl_seconds: float = 3600) -> CrawlLock | None:
+    """Lock ``site`` for one crawl process, or ``None`` when another live holder has it.
+
+    Both backends use the lease row (:func:`acquire_lock`), which also shows who holds the site.
+    On PostgreSQL the crawl additionally holds a session-level advisory lock on a connection kept
+    open for the whole crawl. The server drops that lock the moment the crawl's process dies, so a
+    crawl lease whose advisory lock is free belongs to a dead process and is taken over at once,
+    instead of blocking the site until the lease expires.
+    """
+    holder = holder or default_holder()
+    eng = _engine(engine)
+    session_conn = None
+    if eng.dialect.name == "postgresql":
+        session_conn = eng.connect()
+        got = session_conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": advisory_key(site)}).scalar()
+        session_conn.commit()
+        if not got:
+            session_conn.close()
+            return None
+    try:
+        ok = acquire_lock(eng, site, holder, ttl_seconds)
+        if not ok and session_conn is not None:
+            current = lock_holder(eng, site)
+            if current and CRAWL_HOLDER_RE.match(current["holder"]):
+                ok = _take_over(eng, site, current["holder"], holder, ttl_seconds)
+    except BaseException:
+        if session_conn is not None:
+            session_conn.invalidate()
+            session_conn.close()
+        raise
+    if not ok:
+        if session_conn is not None:
+            session_conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": advisory_key(site)})
+            session_conn.commit()
+            session_conn.close()
+        return None
+    return CrawlLock(eng, site, holder, session_conn)
+
+
+def live_lock_holder(engine, site: str) -> dict | None:
+    """:func:`lock_holder` when the holder is alive: the lease has not expired and, on PostgreSQL,
+    a crawl holder still holds its advisory lock (a dead crawl's lease reads as free)."""
+    eng = _engine(engine)
+    info = lock_holder(eng, site)
+    if not info or info["expired"]:
+        return None
+    if eng.dialect.name == "postgresql" and CRAWL_HOLDER_RE.match(info["holder"]):
+        with eng.connect() as conn:
+            free = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": advisory_key(site)}).scalar()
+            if free:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": advisory_key(site)})
+            conn.commit()
+        if free:
+            return None
+    return info
+
+
+def _take_over(engine: Engine, site: str, old_holder: str, holder: str, ttl_seconds: float) -> bool:
+    now = utcnow()
+    with engine.begin() as conn:
+        res = conn.execute(update(SiteLock).where(SiteLock.site == site, SiteLock.holder == old_holder)
+                           .values(holder=holder, acquired_at=now, expires_at=now + timedelta(seconds=ttl_seconds)))
+        return res.rowcount == 1
 
 
 # ---------------------------------------------------------------------------- validators

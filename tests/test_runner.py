@@ -231,7 +231,8 @@ def test_lock_contention_records_locked_run(db_url, tmp_path):
     engine = make_engine(db_url)
     marker = tmp_path / "launched"
     try:
-        assert runs.acquire_lock(engine, "demo", "otherhost:99", ttl_seconds=600)
+        lock = runs.acquire_crawl_lock(engine, "demo", "otherhost:99", ttl_seconds=600)  # a live crawl
+        assert lock is not None
         res = run_crawl(profile(), db_url=db_url, engine=engine,
                         command=[PY, "-c", f"open({str(marker)!r}, 'w').close()"])
         assert res.status == "locked" and res.holder.startswith("otherhost:99")
@@ -240,7 +241,7 @@ def test_lock_contention_records_locked_run(db_url, tmp_path):
         assert row["status"] == "locked" and "otherhost:99" in row["log_tail"]
         # the lock is untouched and, once released, the next run goes ahead
         assert runs.lock_holder(engine, "demo")["holder"] == "otherhost:99"
-        runs.release_lock(engine, "demo", "otherhost:99")
+        lock.release()
         res2 = run_crawl(profile(), db_url=db_url, engine=engine,
                          command=[PY, "-c", f"open({str(marker)!r}, 'w').close()"])
         assert res2.status == "ok" and marker.exists()
