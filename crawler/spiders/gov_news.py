@@ -155,15 +155,10 @@ class GovNewsSpider(scrapy.Spider):
         hanweb_articles, proxies = L.hanweb_datastore(text, base)
         found.extend(hanweb_articles)
 
+        kinds = {link.url: self.link_kind(link) for link in found}
         seen: set[str] = set()
         for link in found:
-            kind = link.kind
-            if self.article_re or self.list_re or self.deny_re:
-                kind = L.classify_url(link.url, link.text, article_re=self.article_re,
-                                      list_re=self.list_re, deny_re=self.deny_re)
-                if kind == "other" and link.kind == "article":
-                    kind = "article"
-            if kind == "article" and link.url not in seen:
+            if kinds[link.url] == "article" and link.url not in seen:
                 seen.add(link.url)
                 if req := self.make_request(link.url, "article", **{LINK_TEXT: link.text, SOURCE_LIST: base}):
                     yield req
@@ -176,7 +171,7 @@ class GovNewsSpider(scrapy.Spider):
         if proxies and not pending:
             pending = proxies
         for nxt in L.next_page_links(found):
-            if nxt.kind in ("list", "other") and nxt.url not in pending:
+            if kinds[nxt.url] in ("list", "other") and nxt.url not in pending:
                 pending.append(nxt.url)
         if pending:
             head, rest = pending[0], pending[1:]
@@ -187,7 +182,7 @@ class GovNewsSpider(scrapy.Spider):
         # further columns below a start page (section menus on a home page)
         if meta.get(START) or not meta.get(PAGING):
             for link in found:
-                if link.kind == "list" and link.url not in pending and self._same_site(link.url):
+                if kinds[link.url] == "list" and link.url not in pending and self._same_site(link.url):
                     if req := self.make_request(link.url, "list", depth=depth + 1):
                         yield req
         for feed in L.feed_links(tree, base):
@@ -245,6 +240,14 @@ class GovNewsSpider(scrapy.Spider):
         }
 
     # --- helpers -------------------------------------------------------------------------------------
+    def link_kind(self, link: L.Link) -> str:
+        """A link's kind, with the profile's own regexes (article, list, deny) taking precedence."""
+        if not (self.article_re or self.list_re or self.deny_re):
+            return link.kind
+        kind = L.classify_url(link.url, link.text, article_re=self.article_re, list_re=self.list_re,
+                              deny_re=self.deny_re)
+        return "article" if kind == "other" and link.kind == "article" else kind
+
     def _same_site(self, url: str) -> bool:
         host = (urlsplit(url).hostname or "").lower()
         return any(host == d or host.endswith("." + d) for d in self.allowed_domains)
@@ -292,6 +295,6 @@ def failure_reason(failure: Failure) -> str:
         return "connection_lost"
     if "Timeout" in name:
         return "timeout"
-    if "MaxSize" in name or "size" in str(value).lower() and "max" in str(value).lower():
+    if "MaxSize" in name or ("size" in str(value).lower() and "max" in str(value).lower()):
         return "too_large"
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
