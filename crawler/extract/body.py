@@ -82,31 +82,44 @@ def parse_html(text: str):
     return tree
 
 
+def _visible(root):
+    """Walk ``root`` as ``(event, element, tag)``: ``start`` and ``end`` of visible elements, and
+    ``tail`` when an element's tail text is visible. Subtrees of :data:`SKIP_TAGS` and comments are
+    hidden (their tails are not); the root's own tail is outside the walk."""
+    skip = 0
+    for event, el in etree.iterwalk(root, events=("start", "end")):
+        tag = el.tag if isinstance(el.tag, str) else None
+        hidden = tag is None or tag in SKIP_TAGS
+        if event == "start":
+            if hidden:
+                skip += 1
+            elif not skip:
+                yield "start", el, tag
+            continue
+        if hidden:
+            skip -= 1
+        elif not skip:
+            yield "end", el, tag
+        if not skip and el is not root:
+            yield "tail", el, tag
+
+
 def text_lines(root) -> list[str]:
     """Visible text of ``root`` split at block elements; whitespace-normalised, empty lines dropped."""
     if root is None:
         return []
     parts: list[str] = []
-    skip_depth = 0
-    for event, el in etree.iterwalk(root, events=("start", "end")):
-        tag = el.tag if isinstance(el.tag, str) else None
+    for event, el, tag in _visible(root):
         if event == "start":
-            if tag is None or tag in SKIP_TAGS:
-                skip_depth += 1
-                continue
-            if skip_depth:
-                continue
             if tag in BLOCK_TAGS:
                 parts.append("\n")
             if el.text:
                 parts.append(el.text)
-        else:
-            if tag is None or tag in SKIP_TAGS:
-                skip_depth -= 1
-            elif not skip_depth and tag in BLOCK_TAGS:
+        elif event == "end":
+            if tag in BLOCK_TAGS:
                 parts.append("\n")
-            if not skip_depth and el.tail and el is not root:
-                parts.append(el.tail)
+        elif el.tail:
+            parts.append(el.tail)
     out = []
     for line in "".join(parts).split("\n"):
         line = " ".join(line.replace("\u3000", " ").split())
@@ -173,7 +186,7 @@ def _text_stats(root) -> dict:
     (its own text and its inline children's, not its block children's)."""
     own: dict = {}
     stack: list = []    # open elements: (element, is_block)
-    skip = links = 0
+    links = 0
 
     def add(text):
         if not text or not stack:
@@ -191,27 +204,15 @@ def _text_stats(root) -> dict:
         else:
             r[2] += len(DENSITY_PUNCT_RE.findall(t))
 
-    for event, el in etree.iterwalk(root, events=("start", "end")):
-        tag = el.tag if isinstance(el.tag, str) else None
+    for event, el, tag in _visible(root):
         if event == "start":
-            if tag is None or tag in SKIP_TAGS:
-                skip += 1
-                continue
-            if skip:
-                continue
             stack.append((el, tag in BLOCK_TAGS and tag != "br"))
             links += tag == "a"
             add(el.text)
-        else:
-            if tag is None or tag in SKIP_TAGS:
-                skip -= 1
-                if not skip:
-                    add(el.tail)
-                continue
-            if skip:
-                continue
+        elif event == "end":
             stack.pop()
             links -= tag == "a"
+        else:
             add(el.tail)
     return own
 
