@@ -12,7 +12,6 @@ no crawler import. Per article, in its own write transaction:
 """
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from crawler.extract.decode import content_type_charset
 from storage import dedup
 from storage.archive import Archive, _field, _jsonable, decompress
 from storage.models import Article, MinHashBand, Page, Site, utcnow
@@ -29,7 +29,6 @@ from storage.models import Article, MinHashBand, Page, Site, utcnow
 #: fields copied from a fresh extraction onto the article (the text fields are handled apart)
 DISPLAY_FIELDS = ("title", "published_at", "source", "author", "editor", "original_title", "summary",
                   "column")
-CHARSET_RE = re.compile(r"charset=([\w\-]+)", re.I)
 BATCH = 200
 
 
@@ -92,8 +91,7 @@ def reextract_article(archive: Archive, article_id: int, extract: Callable, *, d
     if not body_bytes:
         return "no_raw_page"
     ctype = next((v for k, v in (headers or {}).items() if k.lower() == "content-type"), "")
-    m = CHARSET_RE.search(ctype or "")
-    fresh = extract(body_bytes, page_url or art.url, encoding=m.group(1) if m else None)
+    fresh = extract(body_bytes, page_url or art.url, encoding=content_type_charset(ctype))
 
     values = {}
     for name in DISPLAY_FIELDS:

@@ -1,3 +1,5 @@
+import pytest
+
 from crawler.extract.decode import cleaneval_wrapper, decode_html, normalize_charset, sniff_meta_charset
 
 TEXT = "<html><head>{meta}<title>区政府新闻</title></head><body><p>發布時間 綿陽日報 科技城新区建设</p></body></html>"
@@ -88,3 +90,11 @@ def test_gbk_pages_are_never_taken_for_almost_utf8():
         assert codec == "gb18030" and "安全生产工作会议" in text
     short = "<p>区政府新闻</p>".encode("gbk")                  # too little text to call it UTF-8
     assert decode_html(short)[1] != "utf-8"
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("text/html; charset=GBK", "GBK"), (b"text/html;charset=\"utf-8\"", "utf-8"), ("text/html", None), (None, None),
+])
+def test_content_type_charset(value, expected):
+    from crawler.extract.decode import content_type_charset
+    assert content_type_charset(value) == expected

@@ -14,12 +14,12 @@ import re
 import pytest
 
 from crawler.extract import extract
+from crawler.extract.decode import content_type_charset
 from crawler.extract.clean import to_simplified
 from crawler.extract.metadata import parse_labelled_line
 from govnews.demosite import DemoSite
 
 MIRROR_LOST = 2
-CHARSET_RE = re.compile(r"charset=([\w-]+)", re.I)
 
 
 def norm(s):
@@ -32,8 +32,7 @@ def extracted():
     out = []
     for exp in site.expected_articles:
         data, ctype, _headers = site.pages[exp.url_path]
-        m = CHARSET_RE.search(ctype or "")
-        art = extract(data, url="http://127.0.0.1:8765" + exp.url_path, encoding=m.group(1) if m else None)
+        art = extract(data, url="http://127.0.0.1:8765" + exp.url_path, encoding=content_type_charset(ctype))
         out.append((exp, art))
     return out
 

@@ -25,6 +25,8 @@ from charset_normalizer import from_bytes
 
 #: how far into the document to look for a ``<meta>`` charset declaration
 META_SNIFF_BYTES = 4096
+#: the charset parameter of an HTTP Content-Type header
+CONTENT_TYPE_CHARSET_RE = re.compile(r"charset\s*=\s*[\"']?([\w\-:.]+)", re.I)
 META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.I)
 #: CleanEval corpus wrapper line: ``<text id="URL" title="..." encoding="gb2312">``
 CLEANEVAL_WRAPPER_RE = re.compile(rb"""^\s*<text\s+id=["']([^"']*)["'][^>]*>""", re.I)
@@ -58,6 +60,14 @@ def normalize_charset(name: str | bytes | None) -> str | None:
     except LookupError:
         return None
     return SUPERSET.get(codec, codec)
+
+
+def content_type_charset(content_type: str | bytes | None) -> str | None:
+    """The charset named by a Content-Type header value, as declared (not yet normalised)."""
+    if isinstance(content_type, bytes):
+        content_type = content_type.decode("latin-1")
+    m = CONTENT_TYPE_CHARSET_RE.search(content_type or "")
+    return m.group(1) if m else None
 
 
 def sniff_meta_charset(data: bytes) -> str | None:

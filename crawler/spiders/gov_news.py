@@ -19,6 +19,7 @@ from twisted.python.failure import Failure
 
 from crawler.discovery import feeds, links as L
 from crawler.discovery.traps import CrawlBudget
+from crawler.extract.decode import content_type_charset, decode_html
 from crawler.profiles import load_profile
 from govnews.urls import canonical_url
 
@@ -41,7 +42,6 @@ IGNORE_REASONS = (("robots", "robots_disallowed"), ("private", "private_address"
                   ("max redirections", "redirect_loop"), ("download_maxsize", "too_large"))
 #: IgnoreRequest reasons that are the crawler's own refusals (not fetch failures)
 REFUSAL_REASONS = ("robots_disallowed", "private_address", "offsite", "ignored")
-CHARSET_RE = re.compile(r"charset=([\w\-]+)", re.I)
 
 
 def _truthy(value: Any) -> bool:
@@ -49,14 +49,11 @@ def _truthy(value: Any) -> bool:
 
 
 def header_charset(response: Response) -> str | None:
-    ctype = response.headers.get(b"Content-Type", b"").decode("latin-1")
-    m = CHARSET_RE.search(ctype)
-    return m.group(1) if m else None
+    return content_type_charset(response.headers.get(b"Content-Type"))
 
 
 def decode_body(response: Response) -> str:
     """Decoded HTML of a list page (same decoder as extraction; it copes with wrong charsets)."""
-    from crawler.extract.decode import decode_html
     text, _ = decode_html(response.body, header_charset(response))
     return text
 
