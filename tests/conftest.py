@@ -22,8 +22,8 @@ import pytest
 PG_HOST = os.environ.get("GOVNEWS_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("GOVNEWS_TEST_PG_PORT", "5432"))
 IN_CI = os.environ.get("CI", "").lower() == "true"
+from tests.support.shared import require_shared  # noqa: E402,F401 (re-exported for tests)
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
 
 _pg_state: dict = {}
 
@@ -59,16 +59,6 @@ def require_postgres() -> dict:
         if IN_CI:
             pytest.fail(msg + " (CI=true: PostgreSQL tests must run)")
         pytest.skip(msg)
-
-
-def require_shared() -> Path:
-    """``../shared`` (seeds and corpus); skip when absent, fail under CI=true."""
-    if not (SHARED / "seeds").is_dir() or not (SHARED / "corpus").is_dir():
-        msg = f"shared material not found at {SHARED} (seeds/, corpus/)"
-        if IN_CI:
-            pytest.fail(msg + " (CI=true: it must be present)")
-        pytest.skip(msg)
-    return SHARED
 
 
 def _admin_exec(params: dict, sql: str) -> None:

@@ -102,7 +102,7 @@ def apply_ops(text: str, ops: list[str], snip: dict) -> str:
 
 @pytest.fixture(scope="module")
 def pairs():
-    from tests.conftest import require_shared
+    from tests.support.shared import require_shared
 
     shared = require_shared()
     src = load_sources(shared)

@@ -4,18 +4,14 @@
 skips, except under ``CI=true`` where a missing corpus is a failure.
 """
 import json
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from crawler.extract import extract
+from tests.support.shared import require_shared
 
-SHARED = Path(os.environ.get("GOVNEWS_SHARED") or Path(__file__).resolve().parents[2] / "shared")
-TRUTH = SHARED / "corpus" / "truth.jsonl"
-SCORE = SHARED / "eval" / "score.py"
 # Floors: what the extractor reaches (docs/EXTRACTION.md: ALL 0.9281, chinese_wce 0.9211, magic_html 0.9330,
 # date 0.946, titles 5/5), rounded down a little; never below the issue's 0.92 / 0.90 / 0.93 / 0.90 / 1.0.
 FLOORS = {
@@ -30,15 +26,12 @@ pytestmark = pytest.mark.corpus
 
 @pytest.fixture(scope="module")
 def scores(tmp_path_factory):
-    if not (TRUTH.is_file() and SCORE.is_file()):
-        msg = f"shared corpus not found at {SHARED} (set GOVNEWS_SHARED)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(msg + "; CI=true requires it")
-        pytest.skip(msg)
+    shared = require_shared()
+    truth, score = shared / "corpus" / "truth.jsonl", shared / "eval" / "score.py"
     out = tmp_path_factory.mktemp("eval")
     pred = out / "predictions.jsonl"
-    raw = SHARED / "corpus" / "raw"
-    with open(TRUTH, encoding="utf-8") as f, open(pred, "w", encoding="utf-8") as w:
+    raw = shared / "corpus" / "raw"
+    with open(truth, encoding="utf-8") as f, open(pred, "w", encoding="utf-8") as w:
         for line in f:
             t = json.loads(line)
             a = extract((raw / t["page"]).read_bytes(), url=t.get("url"))
@@ -46,7 +39,7 @@ def scores(tmp_path_factory):
                                 "published_at": a.published_at.isoformat() if a.published_at else None,
                                 "author": a.author, "source": a.source}, ensure_ascii=False) + "\n")
     report = out / "scores.json"
-    proc = subprocess.run([sys.executable, str(SCORE), str(pred), "--json", str(report)],
+    proc = subprocess.run([sys.executable, str(score), str(pred), "--json", str(report)],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     print(proc.stdout.strip().splitlines()[-1])

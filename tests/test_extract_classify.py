@@ -1,8 +1,5 @@
-from pathlib import Path
-
-import pytest
-
 from crawler.extract.classify import classify_page
+from tests.support.shared import require_shared
 
 LONG = "区政府召开常务会议，研究部署近期重点工作。会议强调，要坚持稳中求进工作总基调，扎实做好各项工作。" * 4
 WAF = (b'<html><body><br><br><br><script></script><script>window.location="/?adfwkey=mqo82";</script>'
@@ -33,10 +30,7 @@ def test_article_list_soft404():
     assert classify_page(b"<html><body><p>hello</p></body></html>")[0] == "not_article"
 
 
-SNAPSHOTS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "raw" / "bjjs_snapshots" / "data"
-
-
-@pytest.mark.skipif(not SNAPSHOTS.is_dir(), reason="../shared/corpus not present")
 def test_bjjs_snapshots():
+    SNAPSHOTS = require_shared() / "corpus" / "raw" / "bjjs_snapshots" / "data"
     assert classify_page((SNAPSHOTS / "20190524.html").read_bytes())[0] == "blocked"
     assert classify_page((SNAPSHOTS / "20190813.html").read_bytes())[0] == "empty"
