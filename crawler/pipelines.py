@@ -30,22 +30,23 @@ class ExtractPipeline:
         if item.get("kind") != "article":
             item.setdefault("outcome", item.get("kind"))
             return item
-        from crawler.extract import extract
-        from crawler.extract.classify import classify_page
+        from crawler.extract.pipeline import extract_page
+        from crawler.reliability import hostile_signs
 
         content_type = item["headers"].get("Content-Type")
         try:
-            outcome, reason = classify_page(item["body"], item["url"], item["status"], content_type)
+            hints = dict(item.get("hints") or {})
+            encoding = hints.pop("encoding", None) or item.get("charset")
+            outcome, reason, article = extract_page(item["body"], item["url"], status=item["status"],
+                                                    content_type=content_type, encoding=encoding, hints=hints)
             item["outcome"], item["reason"] = outcome, reason
-            if outcome == "article":
-                hints = dict(item.get("hints") or {})
-                encoding = hints.pop("encoding", None) or item.get("charset")
-                item["article"] = extract(item["body"], item["url"], encoding=encoding, hints=hints)
-                if not (item["article"].body or "").strip():
+            if article is not None:
+                item["article"] = article
+                if not (article.body or "").strip():
                     item["outcome"], item["reason"] = "failed", "empty_body"
-                from crawler.reliability import hostile_signs
-                if item["outcome"] == "article" and (signs := hostile_signs(item["body"], item["url"], encoding)):
-                    item["article"].flags["hostile"] = signs
+                # the codec extraction settled on: no second charset detection for this check
+                elif signs := hostile_signs(item["body"], item["url"], article.encoding):
+                    article.flags["hostile"] = signs
                     item["reason"] = "hostile: " + ", ".join(signs)
                     self.crawler.stats.inc_value("govnews/hostile_pages")
         except Exception as exc:  # extraction bugs must not lose the page: record it as failed

@@ -34,3 +34,22 @@ def test_bjjs_snapshots():
     SNAPSHOTS = require_shared() / "corpus" / "raw" / "bjjs_snapshots" / "data"
     assert classify_page((SNAPSHOTS / "20190524.html").read_bytes())[0] == "blocked"
     assert classify_page((SNAPSHOTS / "20190813.html").read_bytes())[0] == "empty"
+
+
+def test_extract_page_matches_classify_then_extract():
+    """The crawl's one-parse path gives what the two public functions give separately."""
+    from pathlib import Path
+
+    from crawler.extract import extract, extract_page
+
+    pages = sorted((Path(__file__).parent / "fixtures" / "extract").glob("*.html"))
+    pages += [None]
+    for path in pages:
+        data = path.read_bytes() if path else WAF
+        url = "http://127.0.0.1/x/t20241024_1.html"
+        outcome, reason, art = extract_page(data, url)
+        assert (outcome, reason) == classify_page(data, url), path
+        if outcome == "article":
+            assert art.to_dict() == extract(data, url).to_dict(), path
+        else:
+            assert art is None

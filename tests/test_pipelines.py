@@ -46,11 +46,11 @@ def test_extract_article_blocked_and_non_article_items():
 
 
 def test_extraction_errors_are_recorded_not_raised(monkeypatch):
-    import crawler.extract as ex
+    import crawler.extract.pipeline as ex
 
     def boom(*a, **k):
         raise RuntimeError("parser exploded")
-    monkeypatch.setattr(ex, "extract", boom)
+    monkeypatch.setattr(ex, "_extract", boom)
     out = ExtractPipeline(crawler_for()).process_item(item("http://127.0.0.1/x/t20211029_3.html", FIXTURE.read_bytes()))
     assert out["outcome"] == "failed" and out["reason"].startswith("extract_error: RuntimeError: parser exploded")
 

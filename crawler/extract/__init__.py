@@ -5,6 +5,6 @@ Stages, one module each: :mod:`.decode` (bytes -> str), :mod:`.metadata` (meta t
 :mod:`.classify` (page outcome), :mod:`.pipeline` (``extract``).
 """
 from .article import Article, Image
-from .pipeline import extract
+from .pipeline import extract, extract_page
 
-__all__ = ["Article", "Image", "extract"]
+__all__ = ["Article", "Image", "extract", "extract_page"]

@@ -55,19 +55,31 @@ def _binary_reason(data: bytes, content_type: str | None) -> str | None:
 def classify_page(data: bytes | None, url: str | None = None, status: int | None = 200,
                   content_type: str | None = None) -> tuple[str, str | None]:
     """``(outcome, reason)``; reason is None when nothing needs explaining."""
+    outcome, reason = classify_raw(data, content_type)
+    if outcome is not None:
+        return outcome, reason
+    text, _ = decode_html(data)
+    return classify_decoded(data, text, parse_html(text), status)
+
+
+def classify_raw(data: bytes | None, content_type: str | None = None) -> tuple[str | None, str | None]:
+    """The verdicts that need no decoding (empty, binary); ``(None, None)`` otherwise."""
     data = data or b""
     if not data.strip():
         return "empty", "0 bytes" if not data else "whitespace only"
     if reason := _binary_reason(data, content_type):
         return "binary", reason
-    text, _ = decode_html(data)
+    return None, None
+
+
+def classify_decoded(data: bytes, text: str, tree, status: int | None = 200) -> tuple[str, str | None]:
+    """Classify a page already decoded to ``text`` and parsed to ``tree`` (read only)."""
     if len(data) <= CHALLENGE_MAX_BYTES:
         for rx in CHALLENGE_RES:
             if rx.search(text):
                 return "blocked", f"challenge: {rx.pattern[:30]}"
     if status in (403, 429, 503) and any(rx.search(text) for rx in CHALLENGE_RES):
         return "blocked", f"http {status} challenge"
-    tree = parse_html(text)
     if tree is None:
         return "empty", "no html"
     body = tree.find("body")

@@ -6,6 +6,7 @@ import re
 from . import body as body_mod
 from . import clean
 from .article import Article, Image
+from .classify import classify_decoded, classify_raw
 from .dates import TIME_RE, date_from_meta, find_date, parse_date
 from .decode import cleaneval_wrapper, decode_html
 from .metadata import (credit_author, headline_candidates, html_title, meta_field, meta_tags,
@@ -63,12 +64,35 @@ def extract(data: bytes, url: str | None = None, *, encoding: str | None = None,
     """Extract one article page. Pure: no I/O, no Scrapy, no database."""
     hints = hints or {}
     text, codec = decode_html(data or b"", encoding or hints.get("encoding"))
+    return _extract(data, text, codec, body_mod.parse_html(text), url, hints)
+
+
+def extract_page(data: bytes, url: str | None = None, *, status: int | None = 200,
+                 content_type: str | None = None, encoding: str | None = None,
+                 hints: dict | None = None) -> tuple[str, str | None, Article | None]:
+    """Classify a fetched page and, when it is an article, extract it: ``(outcome, reason, article)``.
+
+    Same results as :func:`crawler.extract.classify.classify_page` followed by :func:`extract`, with
+    the page decoded and parsed once (the crawl's hot path).
+    """
+    hints = hints or {}
+    outcome, reason = classify_raw(data, content_type)
+    if outcome is not None:
+        return outcome, reason, None
+    text, codec = decode_html(data, encoding or hints.get("encoding"))
+    tree = body_mod.parse_html(text)
+    outcome, reason = classify_decoded(data, text, tree, status)   # reads the tree, never changes it
+    if outcome != "article":
+        return outcome, reason, None
+    return outcome, reason, _extract(data, text, codec, tree, url, hints)
+
+
+def _extract(data: bytes, text: str, codec: str, tree, url: str | None, hints: dict) -> Article:
     if url is None:
         url = cleaneval_wrapper(data[:2048] if data else b"")[0]
     # the CleanEval wrapper line stays: libxml2 treats it as an unknown element in <body>
     art = Article(url=url, encoding=codec)
     flags = art.flags
-    tree = body_mod.parse_html(text)
     if tree is None:
         flags.update(method="empty", container=None)
         return art
