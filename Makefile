@@ -26,8 +26,11 @@ test: install
 test-fast: install
 	$(BIN)/python -m pytest -x -q -m 'not soak and not corpus'
 
-## Models and migrations must not drift.
+## Layer contracts (import-linter), lint (ruff), types (mypy), models vs migrations (alembic check).
 check: install
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 	bash scripts/alembic_check.sh
 
 bench: install

@@ -8,7 +8,6 @@ from __future__ import annotations
 from logging.config import fileConfig
 
 from alembic import context
-
 from storage.db import default_db_url, make_engine, normalize_db_url
 from storage.models import Base, UTCDateTime
 

@@ -28,7 +28,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -58,7 +58,7 @@ def rss_mb() -> float:
 
 
 # ------------------------------------------------------------------------------ bulk fill
-NOW = datetime(2024, 1, 1, tzinfo=timezone.utc)
+NOW = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 def _band_chunks(size: int, seed: int, chunk: int = 2_000_000):

@@ -27,6 +27,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     import trafilatura
+
     from crawler.extract import extract
 
     shared = Path(args.shared)

@@ -38,7 +38,7 @@ def measure(n_articles: int, db_url: str | None, workdir: Path) -> dict:
     engine = make_engine(db_url)
     site = DemoSite(n_articles=n_articles)
     with serve(site, host="127.0.0.1", port=0) as server:
-        profile = write_profile(workdir, server.url, extra=f"", hints=True)
+        profile = write_profile(workdir, server.url, extra="", hints=True)
         text = profile.read_text(encoding="utf-8").replace("max_pages = 2000", f"max_pages = {n_articles * 3}")
         profile.write_text(text, encoding="utf-8")
         t0 = time.perf_counter()

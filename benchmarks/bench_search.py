@@ -32,7 +32,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -63,7 +63,7 @@ def corpus(n: int, seed: int = 7):
     names = sorted({rnd.choice(NAME_CHARS) + rnd.choice(NAME_CHARS) + rnd.choice(NAME_SUFFIX)
                     for _ in range(4000)})[:1500]
     rare_words = sorted({a + b for a in RARE_CHARS for b in RARE_CHARS if a != b})[:300]
-    t0 = datetime(2020, 1, 1, tzinfo=timezone.utc)
+    t0 = datetime(2020, 1, 1, tzinfo=UTC)
 
     def gen():
         for i in range(1, n + 1):
@@ -104,7 +104,7 @@ def build(url: str, n: int) -> tuple[float, int]:
     t = time.perf_counter()
     pg = eng.dialect.name == "postgresql"
     with eng.begin() as c:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         for s in range(5):
             c.execute(text("INSERT INTO sites (id, name, title, allowed_domains, created_at) "
                            "VALUES (:i, :n, :t, '[]', :c)"), {"i": s + 1, "n": f"site{s}", "t": f"站点{s}",

@@ -34,11 +34,12 @@ import socket
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Callable, Iterator
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +117,7 @@ class DeadLetterWriter:
         if f is None:
             folder = self.directory / _site_dirname(site)
             folder.mkdir(parents=True, exist_ok=True)
-            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
             path = folder / f"{stamp}-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}{SUFFIX}"
             f = open(path, "a", encoding="utf-8")
             fcntl.flock(f.fileno(), fcntl.LOCK_EX)   # held while this process lives
@@ -128,7 +129,7 @@ class DeadLetterWriter:
         err = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
         record = {
             "v": FORMAT_VERSION, "id": uuid.uuid4().hex,
-            "written_at": datetime.now(timezone.utc).isoformat(), "db": self.db,
+            "written_at": datetime.now(UTC).isoformat(), "db": self.db,
             "error": scrub(err)[:2000], "item": encode_item(item),
             "body_b64": base64.b64encode(bytes(item.get("body") or b"")).decode("ascii"),
         }

@@ -37,9 +37,10 @@ import os
 import re
 import socket
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider, NotConfigured
@@ -745,11 +746,10 @@ def enqueue_site(profile, *, redis_url: str, db_url: str | None = None, engine=N
     """Create the run of ``profile`` (a ``SiteProfile``), take the site lock for it and push the
     start requests into Redis. Returns a :class:`govnews.runner.RunResult` with status ``enqueued``
     or ``locked`` (another crawl or distributed run of the site holds the lock)."""
+    from crawler.spiders.gov_news import GovNewsSpider
     from govnews.runner import RunResult, StorageRunStore, absolute_db_url, utcnow
     from storage import runs
     from storage.db import default_db_url, make_engine
-
-    from crawler.spiders.gov_news import GovNewsSpider
 
     site = profile.name
     started = utcnow()

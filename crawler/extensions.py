@@ -71,7 +71,6 @@ class CrawlRunExtension:
 
     def _renew_lock(self, engine, site):
         """Renew the lease; a failure (archive locked or down for a moment) must not stop the loop."""
-        from storage import runs
         try:
             self.lock.renew(self.ttl)
         except Exception as exc:  # noqa: BLE001 - tried again in TTL/3

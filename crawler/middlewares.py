@@ -11,7 +11,8 @@ from __future__ import annotations
 import ipaddress
 import logging
 import socket
-from typing import Any, AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import Any
 
 from scrapy import Request, signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured

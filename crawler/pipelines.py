@@ -72,8 +72,13 @@ class StorePipeline:
     def open_spider(self, spider=None):
         spider = spider or self.crawler.spider
         profile = spider.profile
-        from crawler.deadletter import (COOLDOWN_SETTING, DEFAULT_COOLDOWN, DeadLetterGuard, DeadLetterWriter,
-                                        deadletter_dir)
+        from crawler.deadletter import (
+            COOLDOWN_SETTING,
+            DEFAULT_COOLDOWN,
+            DeadLetterGuard,
+            DeadLetterWriter,
+            deadletter_dir,
+        )
         settings = self.crawler.settings
         self.guard = DeadLetterGuard(DeadLetterWriter(deadletter_dir(settings), self.archive.url),
                                      settings.getfloat(COOLDOWN_SETTING, DEFAULT_COOLDOWN), self.crawler.stats)

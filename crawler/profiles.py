@@ -79,7 +79,7 @@ class SiteProfile:
     path: Path | None = None
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], path: Path | None = None) -> "SiteProfile":
+    def from_dict(cls, data: dict[str, Any], path: Path | None = None) -> SiteProfile:
         where = str(path) if path else "profile"
         unknown = set(data) - KNOWN_KEYS
         if unknown:

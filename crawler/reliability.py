@@ -22,7 +22,7 @@ import re
 import shutil
 import socket
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -62,7 +62,7 @@ def parse_retry_after(value: bytes | str | None, now: float | None = None) -> fl
     except (TypeError, ValueError, IndexError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
@@ -323,7 +323,7 @@ class ReliabilityExtension:
         marker = jobdir / JOBDIR_MARKER
         if not marker.exists():
             return
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
         aside = jobdir.with_name(f"{jobdir.name}.crashed-{stamp}")
         try:
             info = marker.read_text(encoding="utf-8").strip()
@@ -376,7 +376,7 @@ class ReliabilityExtension:
             path.mkdir(parents=True, exist_ok=True)
             (path / JOBDIR_MARKER).write_text(
                 json.dumps({"host": socket.gethostname(), "pid": os.getpid(),
-                            "started": datetime.now(timezone.utc).isoformat()}), encoding="utf-8")
+                            "started": datetime.now(UTC).isoformat()}), encoding="utf-8")
 
     # --- signals -------------------------------------------------------------------------------
     def spider_opened(self, spider):
@@ -431,7 +431,7 @@ class ReliabilityExtension:
         item = {
             "kind": "failed", "site": getattr(spider, "site", None), "url": chain[0],
             "request_url": chain[0], "status": None, "headers": {"Location": request.url}, "body": b"",
-            "charset": None, "fetched_at": datetime.now(timezone.utc), "reason": reason,
+            "charset": None, "fetched_at": datetime.now(UTC), "reason": reason,
             "request_kind": request.meta.get("govnews_kind"),
         }
         from scrapy.utils.defer import _schedule_coro

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+
     from storage.archive import Archive
 
 DB_URL_SETTING = "GOVNEWS_DB_URL"
@@ -17,7 +18,7 @@ def db_url_from_settings(settings) -> str:
     return settings.get(DB_URL_SETTING) or os.environ.get(DB_URL_SETTING) or default_db_url()
 
 
-def get_archive(crawler: "Crawler") -> "Archive":
+def get_archive(crawler: Crawler) -> Archive:
     """The crawl's one :class:`storage.archive.Archive`, shared by pipelines and middlewares."""
     archive = getattr(crawler, _ATTR, None)
     if archive is None:

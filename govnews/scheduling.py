@@ -30,11 +30,11 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor as _Pool
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
@@ -54,7 +54,7 @@ DEFAULT_FAILURE_FACTOR = 3.0           # "no successful run within 3x the schedu
 DEFAULT_STALE_DAYS = 7.0               # "no new articles for N days"
 SKIP_STATUSES_FOR_DUE = ("locked",)    # runs that did not crawl do not count as "the last run"
 
-UTC = timezone.utc
+UTC = UTC
 
 
 # --------------------------------------------------------------------------- triggers
@@ -256,7 +256,7 @@ class DaemonConfig:
 class Daemon:
     """The scheduler daemon. ``run()`` blocks until SIGTERM/SIGINT (or :meth:`request_stop`)."""
 
-    active: "Daemon | None" = None
+    active: Daemon | None = None
 
     def __init__(self, config: DaemonConfig, *, run_crawl: Callable = _runner.run_crawl,
                  scheduler=None, crawl_command: Callable | None = None):
@@ -282,6 +282,7 @@ class Daemon:
         jobstores = {}
         if self.config.jobstore == "db":
             from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+
             from storage.db import make_engine
 
             jobstores["default"] = SQLAlchemyJobStore(engine=make_engine(self.db_url),

@@ -27,13 +27,11 @@ from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, is_dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Engine, case, event, literal, select, text, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from govnews.urls import canonical_url
 from storage import dedup
 from storage.db import make_engine, normalize_db_url
 from storage.models import (
@@ -46,6 +44,7 @@ from storage.models import (
     Site,
     utcnow,
 )
+from storage.urls import canonical_url
 
 __all__ = ["Archive", "StoreResult", "compress", "decompress", "SELECTED_HEADERS"]
 

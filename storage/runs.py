@@ -19,9 +19,9 @@ from typing import Any
 from sqlalchemy import Engine, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from govnews.urls import canonical_url
 from storage.db import make_engine
 from storage.models import CrawlRun, HttpValidator, SiteLock, utcnow
+from storage.urls import canonical_url
 
 __all__ = [
     "start_run", "finish_run", "update_run", "get_run",

@@ -23,6 +23,7 @@ PG_HOST = os.environ.get("GOVNEWS_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("GOVNEWS_TEST_PG_PORT", "5432"))
 IN_CI = os.environ.get("CI", "").lower() == "true"
 from tests.support.shared import require_shared  # noqa: E402,F401 (re-exported for tests)
+
 REPO = Path(__file__).resolve().parent.parent
 
 _pg_state: dict = {}

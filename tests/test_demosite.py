@@ -13,10 +13,17 @@ from urllib.parse import urljoin, urlsplit
 import lxml.html
 import pytest
 
-from govnews.demosite.texts import strip_glosses
 from govnews.demosite import (
-    DATAPROXY, LIST_START, DemoServer, DemoSite, NonLoopbackError, demo_profile_toml, serve, write_site,
+    DATAPROXY,
+    LIST_START,
+    DemoServer,
+    DemoSite,
+    NonLoopbackError,
+    demo_profile_toml,
+    serve,
+    write_site,
 )
+from govnews.demosite.texts import strip_glosses
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -2,9 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.shared import shared_dir  # noqa: F401 (fixture)
-
 from crawler.discovery import links as L
+from tests.support.shared import shared_dir  # noqa: F401 (fixture)
 
 FIX = Path(__file__).parent / "fixtures" / "discovery"
 BASE = "http://gov.example.cn/xwzx/gzdt/index.html"

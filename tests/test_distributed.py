@@ -161,7 +161,7 @@ def _stored(engine):
 
 
 def _check_every_article_once(site, server, engine):
-    from govnews.urls import canonical_url
+    from storage.urls import canonical_url
 
     sightings, n_articles = _stored(engine)
     expected = {canonical_url(server.url.rstrip("/") + e.url_path): e for e in site.expected_articles}

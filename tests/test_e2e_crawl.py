@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from govnews.demosite import DemoSite, serve
-from govnews.urls import canonical_url
 from storage.db import make_engine
 from storage.models import Article, CrawlRun, Page, Sighting
+from storage.urls import canonical_url
 from tests.support.crawl import scrapy_crawl, write_profile
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -6,7 +6,7 @@ import hashlib
 import io
 import json
 import tracemalloc
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
@@ -19,7 +19,7 @@ BODY = "绵阳市持续优化营商环境，推动高质量发展，各项指标
 def _fill(url: str, n: int) -> None:
     eng = make_engine(url)
     pg = eng.dialect.name == "postgresql"
-    t0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    t0 = datetime(2024, 1, 1, tzinfo=UTC)
     with eng.begin() as c:
         c.execute(text("INSERT INTO sites (id, name, title, allowed_domains, created_at) "
                        "VALUES (1, 'demo', '示范', '[]', :t)"), {"t": t0 if pg else t0.replace(tzinfo=None)})

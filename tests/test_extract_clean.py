@@ -1,5 +1,15 @@
-from crawler.extract.clean import (collapse_repeats, cut_footer, drop_mojibake, drop_noise_lines, is_spam_title,
-                                   clean_field, is_traditional_only, split_metadata_lines, strip_glosses, to_simplified)
+from crawler.extract.clean import (
+    clean_field,
+    collapse_repeats,
+    cut_footer,
+    drop_mojibake,
+    drop_noise_lines,
+    is_spam_title,
+    is_traditional_only,
+    split_metadata_lines,
+    strip_glosses,
+    to_simplified,
+)
 
 
 def test_glosses_after_traditional_only_characters_removed():

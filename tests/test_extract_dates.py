@@ -2,8 +2,15 @@ from datetime import datetime
 
 import pytest
 
-from crawler.extract.dates import (TZ, date_from_labelled, date_from_meta, date_from_url, find_date, is_dateline,
-                                   parse_date)
+from crawler.extract.dates import (
+    TZ,
+    date_from_labelled,
+    date_from_meta,
+    date_from_url,
+    find_date,
+    is_dateline,
+    parse_date,
+)
 
 NOW = datetime(2024, 11, 1, 12, 0, tzinfo=TZ)
 

@@ -1,6 +1,14 @@
 from crawler.extract.body import parse_html
-from crawler.extract.metadata import (credit_author, headline_candidates, html_title, meta_field, meta_tags,
-                                      parse_labelled_line, strip_site_name, strip_site_suffix)
+from crawler.extract.metadata import (
+    credit_author,
+    headline_candidates,
+    html_title,
+    meta_field,
+    meta_tags,
+    parse_labelled_line,
+    strip_site_name,
+    strip_site_suffix,
+)
 
 HTML = """<html><head><title>区政府召开常务会议_某某区人民政府</title>
 <meta name="ArticleTitle" content="区政府召开常务会议"><meta name="PubDate" content="2024-10-24 09:03">

@@ -1,13 +1,13 @@
 """Schema only through Alembic: upgrade from the first revision with data, no drift (alembic check)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
-from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
+from alembic import command
 from storage.db import alembic_config, current_revision, make_engine, upgrade_db
 from storage.models import Base
 
@@ -157,7 +157,7 @@ def test_sqlite_pragmas_and_aware_times(sqlite_url):
     from storage import runs
 
     rid = runs.start_run(sqlite_url, "s")
-    assert runs.get_run(sqlite_url, rid)["started_at"].tzinfo == timezone.utc
+    assert runs.get_run(sqlite_url, rid)["started_at"].tzinfo == UTC
 
 
 def test_alembic_cli_x_db(tmp_path, monkeypatch):

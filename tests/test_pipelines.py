@@ -1,5 +1,5 @@
 """Item pipelines: extraction outcomes, and storage of every page (no page dropped)."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from scrapy.utils.test import get_crawler
@@ -23,7 +23,7 @@ class StubSpider:
 def item(url, body, kind="article", **extra):
     return {"kind": kind, "site": "demo", "url": url, "status": 200,
             "headers": {"Content-Type": "text/html"}, "body": body, "charset": None,
-            "fetched_at": datetime.now(timezone.utc), **extra}
+            "fetched_at": datetime.now(UTC), **extra}
 
 
 def crawler_for(db_url=None, tmp_path=None):

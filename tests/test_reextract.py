@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session
 from crawler.extract import extract
 from crawler.extract.article import Article
 from govnews.cli import main
-from storage.models import Article as ArticleRow, MinHashBand
 from storage.dedup import to_simplified
+from storage.models import Article as ArticleRow
+from storage.models import MinHashBand
 from storage.reextract import reextract
 
 PAGE = Path(__file__).parent / "fixtures" / "extract" / "trs_spam_glosses.html"

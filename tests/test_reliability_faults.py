@@ -6,7 +6,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from click.testing import CliRunner
@@ -25,7 +25,7 @@ def page_item(i: int, kind: str = "article", **extra):
     return {"kind": kind, "site": "demo", "url": f"http://127.0.0.1:9/a/dl-{i}.html",
             "request_url": f"http://127.0.0.1:9/a/dl-{i}.html", "status": 200,
             "headers": {"Content-Type": "text/html; charset=utf-8"}, "body": html.encode("utf-8"),
-            "charset": "utf-8", "fetched_at": datetime(2024, 5, 1, 8, i, tzinfo=timezone.utc), **extra}
+            "charset": "utf-8", "fetched_at": datetime(2024, 5, 1, 8, i, tzinfo=UTC), **extra}
 
 
 def counts(url):
@@ -112,7 +112,7 @@ def test_postgres_goes_away_mid_crawl_nothing_lost_nothing_doubled(pg_url, tmp_p
     import psycopg
 
     from govnews.demosite import DemoSite, serve
-    from govnews.urls import canonical_url
+    from storage.urls import canonical_url
     from tests.conftest import _pg_connect_params
     from tests.support.crawl import write_profile
 

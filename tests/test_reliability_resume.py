@@ -18,9 +18,9 @@ from sqlalchemy import func, select
 
 from crawler.deadletter import letter_files, read_records, replay
 from govnews.demosite import DemoSite, serve
-from govnews.urls import canonical_url
 from storage.db import make_engine, sqlite_busy_timeout_ms
 from storage.models import Article, CrawlRun, Page, Sighting
+from storage.urls import canonical_url
 from tests.support.crawl import REPO, scrapy_crawl, write_profile
 
 ARTICLE_PREFIXES = ("/art/", "/xwzx/zwyw/20", "/news/20", "/mirror/html/")

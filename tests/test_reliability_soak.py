@@ -27,9 +27,9 @@ import pytest
 from sqlalchemy import select
 
 from govnews.demosite import DemoSite, serve
-from govnews.urls import canonical_url
 from storage.db import make_engine
 from storage.models import Article, Page, Sighting
+from storage.urls import canonical_url
 from tests.support.crawl import REPO, write_profile
 
 SOAK_SECONDS = float(os.environ.get("GOVNEWS_SOAK_SECONDS", "180"))

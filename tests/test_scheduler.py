@@ -10,7 +10,7 @@ import sys
 import textwrap
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -26,12 +26,22 @@ from apscheduler.triggers.interval import IntervalTrigger
 from crawler.profiles import SiteProfile
 from govnews import scheduling
 from govnews.scheduling import (
-    JOB_PREFIX, JOBSTORE_TABLE, Daemon, DaemonConfig, build_trigger, due_sites, expected_interval,
-    load_profile_dir, next_fire_times, site_health, sync_jobs, trigger_fingerprint,
+    JOB_PREFIX,
+    JOBSTORE_TABLE,
+    Daemon,
+    DaemonConfig,
+    build_trigger,
+    due_sites,
+    expected_interval,
+    load_profile_dir,
+    next_fire_times,
+    site_health,
+    sync_jobs,
+    trigger_fingerprint,
 )
 
 SH = ZoneInfo("Asia/Shanghai")
-UTC = timezone.utc
+UTC = UTC
 CALLS: list[tuple[str, str]] = []
 
 

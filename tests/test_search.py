@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from click.testing import CliRunner
@@ -13,7 +13,7 @@ from storage import search as search_mod
 from storage.db import make_engine
 from storage.search import fts5_phrase, like_pattern, query_terms, search
 
-UTC = timezone.utc
+UTC = UTC
 
 # (url, title, body, published) — 1: traditional, 2-4: simplified
 DOCS = [

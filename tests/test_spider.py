@@ -3,10 +3,10 @@ from pathlib import Path
 
 import pytest
 from scrapy import Request
+from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
-from scrapy.crawler import Crawler
 from scrapy.utils.test import get_reactor_settings
 from twisted.internet.error import DNSLookupError, TimeoutError
 from twisted.python.failure import Failure
@@ -101,8 +101,8 @@ def test_not_modified_list_yields_nothing(tmp_path):
 
 def test_feed_links_become_article_requests_on_site_only(tmp_path):
     spider, _ = make_spider(tmp_path)
-    rss = ("<rss><channel><item><link>http://gov.example.cn/art/2024/10/24/art_1_2.html</link></item>"
-           "<item><link>http://elsewhere.cn/x.html</link></item></channel></rss>").encode()
+    rss = (b"<rss><channel><item><link>http://gov.example.cn/art/2024/10/24/art_1_2.html</link></item>"
+           b"<item><link>http://elsewhere.cn/x.html</link></item></channel></rss>")
     reqs, items = split(spider.parse_feed(TextResponse("http://gov.example.cn/rss.xml", body=rss,
                                                        request=Request("http://gov.example.cn/rss.xml"))))
     assert [r.url for r in reqs] == ["http://gov.example.cn/art/2024/10/24/art_1_2.html"]

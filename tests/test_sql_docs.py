@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,7 @@ def test_doc_has_examples_and_benchmark():
 
 @pytest.fixture
 def filled(archive, db_url):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from storage import runs
 
@@ -45,7 +46,7 @@ def filled(archive, db_url):
     ]):
         archive.store_article("demo", f"http://127.0.0.1/a/{i}.html", {
             "title": title, "body": body, "source": "绵阳日报",
-            "published_at": datetime(2024, 10, 10 + i, 2, 0, tzinfo=timezone.utc)})
+            "published_at": datetime(2024, 10, 10 + i, 2, 0, tzinfo=UTC)})
     archive.store_article("demo", "http://127.0.0.1/copy.html",
                           {"title": "营商环境持续优化", "body": "绵阳市持续优化营商环境，推动高质量发展，各项指标全面提升。"})
     rid = runs.start_run(db_url, "demo")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import zlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
@@ -98,7 +98,7 @@ def test_store_outcomes(archive):
     with archive.engine.connect() as c:
         row = c.execute(select(ArticleRow).where(ArticleRow.id == r1.article_id)).one()._mapping
     assert row["url"] == "http://a.gov.cn/1.html"
-    assert row["published_at"] == datetime(2021, 10, 29, 1, 19, tzinfo=timezone.utc)
+    assert row["published_at"] == datetime(2021, 10, 29, 1, 19, tzinfo=UTC)
     assert row["published_at"].utcoffset() == timedelta(0)
     assert row["images"] == [{"url": "http://a.gov.cn/1.jpg", "caption": "图"}]
     assert row["page_id"] == p
@@ -134,7 +134,7 @@ def test_validators_roundtrip(archive):
 
 def test_store_accepts_dict(archive):
     d = _art().to_dict()
-    d["published_at"] = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    d["published_at"] = datetime(2024, 1, 1, tzinfo=UTC)
     assert archive.store_article("a", "http://a.gov.cn/d.html", d).outcome == "new"
 
 

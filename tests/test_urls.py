@@ -1,7 +1,7 @@
-"""Canonical URLs (govnews.urls.canonical_url)."""
+"""Canonical URLs (storage.urls.canonical_url)."""
 import pytest
 
-from govnews.urls import canonical_url
+from storage.urls import canonical_url
 
 CASES = [
     ("HTTP://WWW.Example.GOV.cn:80/a/b.html", "http://www.example.gov.cn/a/b.html"),

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,7 +11,7 @@ from sqlalchemy import text
 from storage import runs
 from storage.db import make_engine
 
-UTC = timezone.utc
+UTC = UTC
 REPO = Path(__file__).resolve().parent.parent
 METADATA = REPO / "datasette" / "metadata.json"
 

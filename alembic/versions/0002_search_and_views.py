@@ -16,15 +16,16 @@ Create Date: 2026-11-24 10:00:00
 The SQL is frozen here on purpose (a later change of the views is a new revision).
 Objects that autogenerate cannot compare are excluded in ``alembic/env.py``.
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 import sqlalchemy as sa
+
 from alembic import op
 
 revision: str = "0002"
-down_revision: Union[str, Sequence[str], None] = "0001"
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | Sequence[str] | None = "0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 BACKFILL_BATCH = 2000
 

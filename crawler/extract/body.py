@@ -11,7 +11,8 @@ from copy import deepcopy
 from urllib.parse import urljoin
 
 import trafilatura
-from lxml import etree, html as lxml_html
+from lxml import etree
+from lxml import html as lxml_html
 
 from .article import Image
 

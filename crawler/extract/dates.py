@@ -80,7 +80,7 @@ def parse_date(text: str | None, *, now: datetime | None = None) -> datetime | N
             dt = datetime.fromisoformat(text.strip().replace("Z", "+00:00")).astimezone(TZ)
         except ValueError:
             dt = None
-        if dt and MIN_YEAR <= dt.year and dt <= (now or _now()) + MAX_FUTURE:
+        if dt and dt.year >= MIN_YEAR and dt <= (now or _now()) + MAX_FUTURE:
             return dt
     for m in DATE_RE.finditer(text):
         dt = make_date(*m.groups(), now=now)

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import re
 
-from lxml import etree
-
 #: gov / og meta tags -> Article field
 META_FIELDS = {
     "title": ("articletitle", "og:title", "twitter:title"),

@@ -9,8 +9,15 @@ from .article import Article, Image
 from .classify import classify_decoded, classify_raw
 from .dates import TIME_RE, date_from_meta, find_date, parse_date
 from .decode import cleaneval_wrapper, decode_html
-from .metadata import (credit_author, headline_candidates, html_title, meta_field, meta_tags,
-                       parse_labelled_line, strip_site_name, strip_site_suffix)
+from .metadata import (
+    headline_candidates,
+    html_title,
+    meta_field,
+    meta_tags,
+    parse_labelled_line,
+    strip_site_name,
+    strip_site_suffix,
+)
 
 #: CleanEval ``<text id=...>`` wrapper line (offline corpus pages)
 WRAPPER_LINE_RE = re.compile(r"^\s*<text\s[^>]*>", re.I)

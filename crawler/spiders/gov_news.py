@@ -8,8 +8,9 @@ articles are already archived is decided by :class:`crawler.middlewares.Incremen
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
-from typing import Any, Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
@@ -17,11 +18,12 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.discovery import feeds, links as L
+from crawler.discovery import feeds
+from crawler.discovery import links as L
 from crawler.discovery.traps import CrawlBudget
 from crawler.extract.decode import content_type_charset, decode_html
 from crawler.profiles import load_profile
-from govnews.urls import canonical_url
+from storage.urls import canonical_url
 
 # request.meta keys used across the spider and the middlewares
 KIND = "govnews_kind"            # list | article | feed | sitemap
@@ -127,7 +129,7 @@ class GovNewsSpider(scrapy.Spider):
                         for k, v in response.headers.items()},
             "body": response.body,
             "charset": header_charset(response),
-            "fetched_at": datetime.now(timezone.utc),
+            "fetched_at": datetime.now(UTC),
             **extra,
         }
 
@@ -231,7 +233,7 @@ class GovNewsSpider(scrapy.Spider):
             "headers": {},
             "body": response.body if response is not None else b"",
             "charset": None,
-            "fetched_at": datetime.now(timezone.utc),
+            "fetched_at": datetime.now(UTC),
             "reason": reason,
             "request_kind": request.meta.get(KIND),
         }

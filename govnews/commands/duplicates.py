@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import click
 
@@ -20,7 +20,7 @@ def _parse_since(value: str | None) -> datetime | None:
         from zoneinfo import ZoneInfo
 
         dt = dt.replace(tzinfo=ZoneInfo("Asia/Shanghai"))
-    return dt.astimezone(timezone.utc)
+    return dt.astimezone(UTC)
 
 
 def _fmt(dt) -> str:

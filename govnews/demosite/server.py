@@ -8,11 +8,11 @@ import socket
 import struct
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator
 
 from .site import DemoSite
 
@@ -105,7 +105,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send(200, data, ctype, headers, head_only)
 
-    def _random_fault(self, srv: "DemoServer", head_only: bool) -> bool:
+    def _random_fault(self, srv: DemoServer, head_only: bool) -> bool:
         """Answer with an injected fault (500, 503, a timeout or a connection reset) for a share
         ``random_faults`` of requests; which ones is decided by ``fault_seed``, the path and how often
         the path was asked before, so a run is reproducible whatever the order of requests."""
@@ -204,7 +204,7 @@ class DemoServer:
         self.url = f"http://{h}:{self.port}/"
         self._thread: threading.Thread | None = None
 
-    def start(self) -> "DemoServer":
+    def start(self) -> DemoServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
                                         name=f"demosite:{self.port}", daemon=True)
         self._thread.start()
@@ -236,7 +236,7 @@ class DemoServer:
         with self._lock:
             self.requests.clear()
 
-    def __enter__(self) -> "DemoServer":
+    def __enter__(self) -> DemoServer:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -6,14 +6,22 @@ import random
 import re
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from urllib.parse import parse_qs, urlsplit
 
 from . import templates as T
 from .texts import (
-    SHANGHAI, SPAM_FRAGMENTS, Story, SyntheticFactory, glossify, seed_stories, strip_glosses,
-    synthetic_dates, to_simplified, to_traditional,
+    SHANGHAI,
+    SPAM_FRAGMENTS,
+    Story,
+    SyntheticFactory,
+    glossify,
+    seed_stories,
+    strip_glosses,
+    synthetic_dates,
+    to_simplified,
+    to_traditional,
 )
 
 SECTIONS = ("trs", "hanweb", "portal", "mirror")
@@ -81,7 +89,7 @@ def _etag(data: bytes) -> str:
 
 
 def _http_date(dt: datetime) -> str:
-    return format_datetime(dt.astimezone(timezone.utc).replace(microsecond=0), usegmt=True)
+    return format_datetime(dt.astimezone(UTC).replace(microsecond=0), usegmt=True)
 
 
 class DemoSite:
@@ -389,7 +397,7 @@ class DemoSite:
         if initial:
             self._clock = newest + timedelta(hours=1)
         else:
-            now = datetime.now(timezone.utc).replace(microsecond=0)
+            now = datetime.now(UTC).replace(microsecond=0)
             self._clock = max(now, (self._clock or now) + timedelta(seconds=1))
         rendered = self._render_static()
         by_path = {p.url_path: p for p in self.placements}

@@ -115,9 +115,9 @@ def home_page(*, headlines: list[tuple[str, str, datetime]], town_news: list[tup
         + "</head>\n<body>\n" + topbar() + nav(calendar_month)
         + '<div class="main w1200 clearfix">\n'
         + '<div class="banner"><img src="/images/banner.jpg" alt="奋力建设现代化示范县"></div>\n'
-        + f'<div class="box fl"><div class="box-tit"><a href="/xwzx/zwyw/index.html" class="more">更多&gt;&gt;</a>'
+        + '<div class="box fl"><div class="box-tit"><a href="/xwzx/zwyw/index.html" class="more">更多&gt;&gt;</a>'
         + f'<h2>{TRS_COLUMN}</h2></div><ul class="news-list">{ul(headlines)}</ul></div>\n'
-        + f'<div class="box fr"><div class="box-tit"><a href="/news/index.html" class="more">更多&gt;&gt;</a>'
+        + '<div class="box fr"><div class="box-tit"><a href="/news/index.html" class="more">更多&gt;&gt;</a>'
         + f'<h2>{PORTAL_COLUMN}</h2></div><ul class="news-list">{ul(town_news)}</ul></div>\n'
         + f'<div class="box fl"><div class="box-tit"><a href="/col/col{HANWEB_COLUMNID}/index.html" class="more">'
         + f"更多&gt;&gt;</a><h2>{HANWEB_COLUMN}</h2></div><p>各部门工作动态请进入栏目查看。</p></div>\n"
@@ -164,7 +164,7 @@ def trs_list_page(*, items: list[tuple[str, str, datetime]], page: int, total_pa
                     extra=f'<meta name="ColumnName" content="{TRS_COLUMN}">\n<meta name="ColumnType" content="新闻">\n')
         + CREATE_PAGE_JS + "</head>\n<body>\n" + topbar() + nav(calendar_month)
         + '<div class="main w1200 clearfix">\n'
-        + f'<div class="position">当前位置：<a href="/">首页</a> &gt; <a href="/xwzx/zwyw/index.html">新闻中心</a>'
+        + '<div class="position">当前位置：<a href="/">首页</a> &gt; <a href="/xwzx/zwyw/index.html">新闻中心</a>'
         + f" &gt; <span>{TRS_COLUMN}</span></div>\n"
         + '<div class="left fl">' + sidebar("新闻中心", side) + "</div>\n"
         + f'<div class="right fr"><div class="list-tit"><h2>{TRS_COLUMN}</h2></div>\n'

@@ -13,7 +13,7 @@ import random
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -30,7 +30,7 @@ TONED_GLOSS_RE = re.compile(rf"\([a-zü]*[āáǎàēéěèīíǐìōóǒòūúǔ
 BROKEN_FORMS = {"日?qǐng)?bào)": "日報", "高新?lián)?dāng)": "高新擔當"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _converter(config: str):
     import opencc
 
@@ -59,7 +59,7 @@ def clean(text: str) -> str:
     return to_simplified(strip_glosses(text)).strip()
 
 
-@lru_cache(maxsize=None)
+@cache
 def gloss_table() -> dict[str, str]:
     """Traditional character -> pinyin gloss, learnt from the glossed seeds."""
     table: dict[str, str] = {}
@@ -200,7 +200,7 @@ def _parse_seed(num: str, text: str) -> Story:
     raise ValueError(num)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _seed_stories_cached() -> tuple[Story, ...]:
     out = []
     for path in sorted(SEEDS_DIR.glob("[0-9][0-9][0-9]_*.txt")):

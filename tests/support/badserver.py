@@ -20,7 +20,7 @@ import struct
 import threading
 import time
 import zlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -33,7 +33,7 @@ WAF_PAGE = ('<html><body><br><br><br><script></script><script>window.location="/
             '<br><br><br><center><h3><a href="/?adfwkey=mqo82"><p>如果您的页面没有自动跳转，请点击这里</p>'
             '</a></h3></center></body></html>').encode("gbk")        # the 217-byte bjjs.gov.cn snapshot
 SOFT404_PAGE = ("<html><head><title>页面不存在</title></head><body><div class='err'><p>对不起，您访问的页面不存在"
-                "或已被删除。</p><a href='/'>返回首页</a></div></body></html>").encode("utf-8")
+                "或已被删除。</p><a href='/'>返回首页</a></div></body></html>").encode()
 PDF_BODY = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n" + bytes(range(256)) * 40
 HACK_BLOCK = (
     '<div style="display:none">'
@@ -56,7 +56,7 @@ CASES = ARCHIVED + (
 
 def _story(i: int):
     if i not in _STORIES:       # the factory numbers repeated titles, so make each story once
-        _STORIES[i] = _FACTORY.make(i, datetime(2024, 5, 1 + i % 27, 9, 30, tzinfo=timezone.utc))
+        _STORIES[i] = _FACTORY.make(i, datetime(2024, 5, 1 + i % 27, 9, 30, tzinfo=UTC))
     return _STORIES[i]
 
 
@@ -96,7 +96,7 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     @property
-    def bad(self) -> "BadServer":
+    def bad(self) -> BadServer:
         return self.server.bad  # type: ignore[attr-defined]
 
     def send(self, status: int, body: bytes, ctype: str | None = "text/html; charset=utf-8",
@@ -297,7 +297,7 @@ class BadServer:
         return ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>示范县人民政府</title></head><body>"
                 f"<ul>{''.join(items)}</ul><ul>{''.join(traps)}</ul></body></html>")
 
-    def start(self) -> "BadServer":
+    def start(self) -> BadServer:
         for srv in (self._httpd, self.other):
             t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
             t.start()
@@ -317,7 +317,7 @@ class BadServer:
         with self.lock:
             return [t for t, _, p, _ in self.requests if p == path]
 
-    def __enter__(self) -> "BadServer":
+    def __enter__(self) -> BadServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:
