@@ -1,0 +1,40 @@
+"""What a crawl's Scrapy stats say for its ``crawl_runs`` row: one function for the local run
+extension and the distributed one, so their counters and failure keys never diverge."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+#: ``crawl_runs`` column -> the Scrapy stats key it is read from
+COUNTER_STATS = {
+    "requests": "downloader/request_count",
+    "pages": "item_scraped_count",
+    "new_articles": "govnews/articles/new",
+    "duplicates": "govnews/articles/duplicate",
+    "revisions": "govnews/articles/revision",
+    "bytes": "govnews/bytes",
+}
+#: page outcomes that count as failures of the crawl
+FAILED_OUTCOMES = ("failed", "blocked", "binary", "empty", "soft404")
+
+
+def counters_from_stats(stats: Mapping[str, Any]) -> dict[str, int]:
+    """``{"requests": .., "pages": .., "new_articles": .., ...}`` from a stats dict."""
+    return {name: int(stats.get(key, 0) or 0) for name, key in COUNTER_STATS.items()}
+
+
+def failures_from_stats(stats: Mapping[str, Any]) -> dict[str, int]:
+    """``crawl_runs.failures``: failed requests by reason (``govnews/failed/<reason>``), failed page
+    outcomes (``outcome_<outcome>``), what the crawl refused (``refused_<why>``: traps, budget,
+    private hosts) and pages kept aside as dead letters (``deadlettered``)."""
+    failures: dict[str, int] = {}
+    for key, value in stats.items():
+        if key.startswith("govnews/failed/"):
+            failures[key.split("/", 2)[2]] = int(value)
+        elif key.startswith("govnews/outcome/") and key.rsplit("/", 1)[1] in FAILED_OUTCOMES:
+            failures["outcome_" + key.rsplit("/", 1)[1]] = int(value)
+        elif key.startswith("govnews/refused/"):
+            failures["refused_" + key.split("/", 2)[2]] = int(value)
+        elif key == "govnews/deadletter/written":
+            failures["deadlettered"] = int(value)
+    return failures
