@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from crawler.discovery import links as L
-from tests.support.shared import shared_dir  # noqa: F401 (fixture)
+from tests.support.shared import require_shared
 
 FIX = Path(__file__).parent / "fixtures" / "discovery"
 BASE = "http://gov.example.cn/xwzx/gzdt/index.html"
@@ -107,8 +107,8 @@ def test_empty_or_garbage_html_gives_no_links(text):
     assert L.extract_links(text, BASE) == []
 
 
-def test_real_trs_pages_from_corpus(shared_dir):
-    page = shared_dir / "corpus/raw/chinese_wce/original/3e1af229-5b3e-4cfc-82b2-481f37d7adf7.html"
+def test_real_trs_pages_from_corpus():
+    page = require_shared() / "corpus/raw/chinese_wce/original/3e1af229-5b3e-4cfc-82b2-481f37d7adf7.html"
     from crawler.extract.decode import decode_html
     text, _ = decode_html(page.read_bytes(), None)
     # an article page: its createPageHTML(1, 0, ...) announces a single page, so no paging

@@ -1,5 +1,6 @@
 from crawler.extract import extract
-from crawler.extract.body import extract_body_lines, find_container, parse_html, text_lines
+from crawler.extract.body import extract_body_lines, find_container, text_lines
+from crawler.extract.html import parse_html
 
 PARA = "科技城新区直管区深入实施工作大走访、思想大解放、作风大转变、能力大提升、效率大提高五大活动，交出一份出色成绩单。"
 

@@ -1,3 +1,4 @@
+from common.text import is_traditional_only, strip_glosses, to_simplified
 from crawler.extract.clean import (
     clean_field,
     collapse_repeats,
@@ -5,10 +6,7 @@ from crawler.extract.clean import (
     drop_mojibake,
     drop_noise_lines,
     is_spam_title,
-    is_traditional_only,
     split_metadata_lines,
-    strip_glosses,
-    to_simplified,
 )
 
 

@@ -1,9 +1,11 @@
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from common.clock import LOCAL_TZ as TZ
 from crawler.extract.dates import (
-    TZ,
+    MAX_FUTURE,
+    MAX_YEAR,
     date_from_labelled,
     date_from_meta,
     date_from_url,
@@ -73,3 +75,37 @@ def test_find_date_order_and_datelines():
     assert is_dateline("2004-12-10 11:55:08") and not is_dateline("12/01/2004 - 01/01/2005")
     got, how = find_date({}, [], None, ["12/01/2004 - 01/01/2005", "2005-06-14 03:25:55"], now=NOW)
     assert got.date().isoformat() == "2005-06-14"
+
+
+def test_future_bound_only_with_now():
+    """``now`` (the fetch time) rejects dates more than MAX_FUTURE after it; without ``now`` only the fixed
+    year range applies, so the result never depends on when the code runs."""
+    assert parse_date("2030-01-01", now=NOW) is None
+    assert parse_date("2030-01-01") == datetime(2030, 1, 1, tzinfo=TZ)
+    assert parse_date("2030-01-01T00:00:00Z") == datetime(2030, 1, 1, 8, tzinfo=TZ)
+    assert parse_date(f"{MAX_YEAR}-12-31") is not None
+    assert parse_date("9999-12-31T23:00:00-05:00") is None     # beyond MAX_YEAR (and no OverflowError)
+    assert parse_date("1989-12-31") is None
+
+
+def test_future_bound_is_max_future_after_now():
+    edge = NOW + MAX_FUTURE
+    assert parse_date(edge.strftime("%Y-%m-%d %H:%M"), now=NOW) == edge
+    assert parse_date((edge + timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M"), now=NOW) is None
+
+
+def test_naive_now_is_read_as_utc():
+    naive = datetime(2024, 11, 1, 4, 0)               # 12:00 in Shanghai, as SQLite may hand back fetched_at
+    assert naive.replace(tzinfo=UTC) == NOW
+    text = (NOW + MAX_FUTURE).strftime("%Y-%m-%d %H:%M")
+    assert parse_date(text, now=naive) == parse_date(text, now=NOW) is not None
+    assert find_date({}, ["2024-11-04 09:00"], None, now=naive) == (None, None)
+
+
+def test_find_date_passes_now_to_every_source():
+    url = "http://www.gov.cn/xw/202501/t20250105_1.html"
+    assert find_date({}, [], url, now=NOW) == (None, None)
+    got, how = find_date({}, [], url)
+    assert how == "url" and got.date().isoformat() == "2025-01-05"
+    got, how = find_date({"pubdate": "2025-01-05"}, ["发布时间：2021-10-29"], None, now=NOW)
+    assert how == "label" and got.year == 2021

@@ -13,8 +13,8 @@ import re
 
 import pytest
 
+from common.text import to_simplified
 from crawler.extract import extract
-from crawler.extract.clean import to_simplified
 from crawler.extract.decode import content_type_charset
 from crawler.extract.metadata import parse_labelled_line
 from govnews.demosite import DemoSite

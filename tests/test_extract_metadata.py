@@ -1,4 +1,4 @@
-from crawler.extract.body import parse_html
+from crawler.extract.html import parse_html
 from crawler.extract.metadata import (
     credit_author,
     headline_candidates,

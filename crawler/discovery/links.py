@@ -1,6 +1,8 @@
 """Link discovery on list pages: which links are articles, which are more list pages, which are feeds.
 
-Pure functions over decoded HTML text and a base URL; the spider decides what to request.
+Pure functions over decoded HTML text and a base URL; the spider decides what to request. Trees come
+from :func:`crawler.extract.html.parse_html` (the one HTML parser helper; ``links.parse_html`` is that
+function).
 """
 from __future__ import annotations
 
@@ -9,10 +11,14 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
-import lxml.html
 from lxml import etree
 
+from crawler.extract.html import parse_html
+
 from . import patterns as P
+
+__all__ = ["Link", "Paging", "absolute", "classify_url", "create_page_html", "extract_links", "feed_links",
+           "hanweb_datastore", "next_page_links", "parse_html"]
 
 #: elements whose links are navigation chrome rather than content lists
 CHROME_XPATH = "ancestor::*[self::header or self::footer or self::nav]"
@@ -27,18 +33,6 @@ class Link:
     url: str
     text: str = ""
     kind: str = "other"  # article | list | feed | other
-
-
-def parse_html(text: str) -> etree._Element | None:
-    if not text or not text.strip():
-        return None
-    try:
-        return lxml.html.document_fromstring(text)
-    except (etree.ParserError, ValueError):
-        try:
-            return lxml.html.document_fromstring(text.encode("utf-8", "replace"))
-        except (etree.ParserError, ValueError):
-            return None
 
 
 def absolute(href: str, base_url: str) -> str | None:
@@ -99,7 +93,7 @@ def extract_links(text: str, base_url: str, tree: etree._Element | None = None) 
 
 def next_page_links(links: list[Link]) -> list[Link]:
     """Links whose text says "next page" (下一页) or "more" (更多): pagination and column entries."""
-    return [l for l in links if l.text in P.NEXT_PAGE_TEXTS or l.text.startswith(P.MORE_TEXTS)]
+    return [link for link in links if link.text in P.NEXT_PAGE_TEXTS or link.text.startswith(P.MORE_TEXTS)]
 
 
 def _js_int(text: str, token: str) -> int | None:

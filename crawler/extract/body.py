@@ -1,13 +1,14 @@
 """Body: find the CMS body container, run trafilatura on it (or on the whole page), return lines.
 
-The page is parsed once by lxml (:func:`parse_html`); trafilatura gets that tree (or a small document
-holding only the container), never the HTML string again.
+The page is parsed once by lxml (:func:`crawler.extract.html.parse_html`); trafilatura gets that tree (or
+a small document holding only the container), never the HTML string again.
 """
 from __future__ import annotations
 
 import re
 from collections import Counter
 from copy import deepcopy
+from typing import Any
 from urllib.parse import urljoin
 
 import trafilatura
@@ -15,6 +16,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from .article import Image
+from .html import parse_html
 
 #: body containers of common Chinese government CMSs, most specific first: (name, XPath)
 CONTAINER_XPATHS = (
@@ -39,10 +41,6 @@ BLOCK_TAGS = frozenset({"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h
                         "section", "article", "header", "footer", "nav", "aside", "dd", "dt", "dl", "form",
                         "blockquote", "pre", "hr", "center", "figure", "figcaption", "td", "th", "main",
                         "tbody", "thead", "body", "font_block"})
-XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
-#: a DOCTYPE after other content (pages with scripts glued before ``<html>``) makes libxml2 drop the body
-DOCTYPE_RE = re.compile(r"<!DOCTYPE[^>]*>", re.I)
-HTML_START_RE = re.compile(r"<html[\s>]", re.I)
 #: density block (readability-style): sentence punctuation counted in a paragraph's own, non-link text
 DENSITY_PUNCT_RE = re.compile(r"[，。；！？、,;!?]")
 #: a paragraph holder with less non-link text than this scores nothing
@@ -58,29 +56,6 @@ DENSITY_MIN_EXTRA, DENSITY_MAX_EXTRA = 1.03, 1.35
 TRAFILATURA_OPTIONS = dict(with_metadata=False, include_comments=False, include_tables=True,
                            include_images=False, include_links=False, favor_precision=True,
                            deduplicate=False)
-
-
-def parse_html(text: str):
-    """Parse decoded HTML once; None for a page lxml cannot make a tree of."""
-    text = XML_DECL_RE.sub("", text, count=1)
-    text = DOCTYPE_RE.sub("", text)
-    if not text.strip():
-        return None
-    try:
-        tree = lxml_html.document_fromstring(text)
-    except (etree.ParserError, ValueError):
-        return None
-    if tree.find("body") is None:
-        # content glued before <html> (scripts) can make libxml2 drop the body: parse from <html> on
-        start = HTML_START_RE.search(text)
-        if start and start.start() > 0:
-            try:
-                retry = lxml_html.document_fromstring(text[start.start():])
-            except (etree.ParserError, ValueError):
-                retry = None
-            if retry is not None and retry.find("body") is not None:
-                return retry
-    return tree
 
 
 def _visible(root):
@@ -238,7 +213,7 @@ def density_block(root):
     itself and its parent and by half to its grandparent; the best score times (1 - link density) wins."""
     if root is None:
         return None
-    scores: dict = {}
+    scores: dict[Any, float] = {}
     for el, (chars, linked, punct) in _text_stats(root).items():
         if chars - linked < DENSITY_MIN_CHARS:
             continue
@@ -250,7 +225,7 @@ def density_block(root):
                 scores[anc] = scores.get(anc, 0.0) + s * w
     if not scores:
         return None
-    top = [el for el in sorted(scores, key=scores.get, reverse=True)[:12] if not _negative(el)][:8]
+    top = [el for el in sorted(scores, key=lambda e: scores[e], reverse=True)[:12] if not _negative(el)][:8]
     if not top:
         return None
     return max(top, key=lambda e: scores[e] * (1 - _link_density(e)))
@@ -301,7 +276,8 @@ IMG_SRC_ATTRS = ("data-original", "data-src", "src")
 
 
 def images(container, base_url: str | None) -> list[Image]:
-    out, seen = [], set()
+    out: list[Image] = []
+    seen: set[str] = set()
     if container is None:
         return out
     for img in container.iter("img"):

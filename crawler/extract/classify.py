@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import re
 
-from .body import parse_html, text_lines
+from .body import text_lines
 from .decode import decode_html
+from .html import parse_html
 
 #: magic numbers of binary files served as text/html
 BINARY_MAGIC = {b"%PDF": "pdf", b"PK\x03\x04": "zip/office", b"\xd0\xcf\x11\xe0": "ms-office",
@@ -26,7 +27,8 @@ CHALLENGE_RES = (
     re.compile(r"__jsl_clearance|_waf_|waf_|acw_sc__|yunsuo_session|safedog|cdn-cgi/challenge", re.I),
 )
 CHALLENGE_MAX_BYTES = 4096
-SOFT404_RES = (re.compile(r"404|页面不存在|页面未找到|找不到(?:该|您要的)?页面|页面已删除|文章不存在|信息不存在|已被删除|Not Found", re.I),)
+SOFT404_RES = (re.compile(r"404|页面不存在|页面未找到|找不到(?:该|您要的)?页面|页面已删除|文章不存在|"
+                          r"信息不存在|已被删除|Not Found", re.I),)
 SOFT404_MAX_TEXT = 400
 #: a paragraph this long marks an article
 ARTICLE_MIN_PARAGRAPH = 120
@@ -55,6 +57,7 @@ def _binary_reason(data: bytes, content_type: str | None) -> str | None:
 def classify_page(data: bytes | None, url: str | None = None, status: int | None = 200,
                   content_type: str | None = None) -> tuple[str, str | None]:
     """``(outcome, reason)``; reason is None when nothing needs explaining."""
+    data = data or b""
     outcome, reason = classify_raw(data, content_type)
     if outcome is not None:
         return outcome, reason

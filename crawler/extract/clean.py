@@ -1,7 +1,8 @@
 """Cleaning steps, each a small named function over text lines (see docs/EXTRACTION.md).
 
-* :func:`strip_glosses` removes pinyin glosses glued after traditional-only characters (``區(qū)``)
-  and their broken forms (``日?qǐng)?bào)``), keeping real glosses (``亳(bó)州``);
+* pinyin glosses glued after traditional-only characters (``區(qū)``) and their broken forms
+  (``日?qǐng)?bào)``) are removed by :func:`common.text.strip_glosses` (the one gloss remover, shared
+  with dedup), which keeps real glosses (``亳(bó)州``);
 * :func:`drop_mojibake` removes mojibake fragments (``?。ㄐ軅?``);
 * :func:`split_metadata_lines` moves 来源/发布时间/编辑/原标题/摘要/点击… lines into fields;
 * :func:`drop_noise_lines` removes breadcrumbs, tool bars and share bars;
@@ -13,8 +14,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 from pathlib import Path
+
+from common.text import to_simplified
 
 from .metadata import credit_author, parse_labelled_line
 
@@ -24,92 +26,6 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 def _data_lines(name: str) -> list[str]:
     lines = (DATA_DIR / name).read_text(encoding="utf-8").splitlines()
     return [s.strip() for s in lines if s.strip() and not s.lstrip().startswith("#")]
-
-
-# --- OpenCC -----------------------------------------------------------------------------------
-@lru_cache(maxsize=1)
-def _converter():
-    import opencc
-    return opencc.OpenCC("t2s")
-
-
-def to_simplified(text: str) -> str:
-    return _converter().convert(text) if text else text
-
-
-@lru_cache(maxsize=8192)
-def is_traditional_only(ch: str) -> bool:
-    """True for a character OpenCC changes when converting traditional -> simplified."""
-    return _converter().convert(ch) != ch
-
-
-# --- pinyin glosses ---------------------------------------------------------------------------
-PINYIN = r"[a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ]{1,7}"
-TONE_MARKS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
-#: ``區(qū)``: a Han character followed by a parenthesised pinyin syllable
-GLOSS_RE = re.compile(r"([\u3400-\u9fff\uf900-\ufaff])[(（](" + PINYIN + r")[)）]")
-#: broken glosses where the character and "(" were lost: ``?qǐng)``
-BROKEN_GLOSS_RE = re.compile(r"[?？\ufffd](" + PINYIN + r")[)）]")
-BROKEN_GLOSS_TAIL_RE = re.compile(r"[?？\ufffd]" + PINYIN + r"[)）]$")
-
-
-#: broken glosses whose character can be restored from the pinyin and the character before it, as in
-#: ``綿陽日?qǐng)?bào)`` -> ``綿陽日報``: pinyin -> (traditional character, characters it must follow). Only
-#: frequent pairs of news-outlet names; any other broken gloss is dropped.
-BROKEN_GLOSS_RESTORE = {
-    "bào": ("報", "日晚商報导導周週時时画畫"),
-    "wén": ("聞", "新"),
-    "wǎng": ("網", "新闻聞報报视視"),
-    "shè": ("社", "報报"),
-    "tái": ("臺", "视視電电"),
-}
-
-
-def _looks_pinyin(s: str) -> bool:
-    return any(c in TONE_MARKS for c in s) or s.islower()
-
-
-def _left_of_broken(text: str, pos: int) -> str:
-    """The character before position ``pos`` once broken glosses in front of it are skipped."""
-    head = text[:pos]
-    while True:
-        m = BROKEN_GLOSS_TAIL_RE.search(head)
-        if not m:
-            break
-        head = head[:m.start()]
-    return head[-1:] if head else ""
-
-
-def strip_glosses(text: str) -> tuple[str, int]:
-    """Remove pinyin glosses after traditional-only characters; returns (text, glosses removed)."""
-    count = 0
-
-    def repl(m):
-        nonlocal count
-        ch, py = m.group(1), m.group(2)
-        if is_traditional_only(ch) and _looks_pinyin(py):
-            count += 1
-            return ch
-        return m.group(0)
-
-    def repl_broken(m):
-        nonlocal count
-        py = m.group(1)
-        if not any(c in TONE_MARKS for c in py):
-            return m.group(0)
-        count += 1
-        restore = BROKEN_GLOSS_RESTORE.get(py)
-        # the character before may itself be a broken gloss: look at what is left before it
-        prev = _left_of_broken(m.string, m.start())
-        if restore and prev and prev in restore[1]:
-            return restore[0]
-        return ""
-
-    if "(" not in text and "（" not in text and ")" not in text:
-        return text, 0
-    text = GLOSS_RE.sub(repl, text)
-    text = BROKEN_GLOSS_RE.sub(repl_broken, text)
-    return text, count
 
 
 # --- mojibake ---------------------------------------------------------------------------------

@@ -1,17 +1,26 @@
 """Publication dates: parse Chinese/ISO date strings and find the date of a page.
 
 A date is never invented: a string without a day gives nothing (no ``-01-01`` defaults), copyright
-years never match (a day is required), and dates in the future beyond :data:`MAX_FUTURE` or before
-:data:`MIN_YEAR` are rejected. All results are timezone-aware in Asia/Shanghai.
+years never match (a day is required), and dates before :data:`MIN_YEAR` or after :data:`MAX_YEAR` are
+rejected. All results are timezone-aware in :data:`common.clock.LOCAL_TZ` (Asia/Shanghai).
+
+No wall clock: every function that judges dates takes ``now`` (keyword, aware; a naive value is read
+as UTC), the time the page was fetched. With ``now`` a date more than :data:`MAX_FUTURE` after it is
+rejected (a deadline in the text is not the publication date). With ``now=None`` there is no "future"
+— only the fixed :data:`MAX_YEAR` bound applies — so the same bytes always give the same dates.
 """
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
 
-TZ = ZoneInfo("Asia/Shanghai")
+from common.clock import LOCAL_TZ
+
 MIN_YEAR = 1990
+#: the fixed upper bound (inclusive), with or without ``now``; the date regexes read years 19xx/20xx only
+MAX_YEAR = 2099
+#: how far after ``now`` (the fetch time) a date may lie: a page's clock and time zone may be a little off
 MAX_FUTURE = timedelta(days=2)
 
 #: ``2021年10月29日 09:19``, ``2021-10-29``, ``2021/10/29``, ``2021.10.29`` (+ optional time)
@@ -57,18 +66,24 @@ URL_DATE_RES = (
 URL_MONTH_RE = re.compile(r"/((?:19|20)\d{2})(\d{2})/")
 
 
-def _now() -> datetime:
-    return datetime.now(TZ)
+def in_bounds(dt: datetime, now: datetime | None = None) -> bool:
+    """``dt`` (aware) is a plausible publication date: MIN_YEAR..MAX_YEAR and, when ``now`` is given,
+    at most MAX_FUTURE after it."""
+    if not MIN_YEAR <= dt.year <= MAX_YEAR:
+        return False
+    if now is None:
+        return True
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    return dt <= now + MAX_FUTURE
 
 
 def make_date(y, mo, d, h=None, mi=None, s=None, *, now: datetime | None = None) -> datetime | None:
     try:
-        dt = datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0), tzinfo=TZ)
+        dt = datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0), tzinfo=LOCAL_TZ)
     except (ValueError, TypeError):
         return None
-    if dt.year < MIN_YEAR or dt > (now or _now()) + MAX_FUTURE:
-        return None
-    return dt
+    return dt if in_bounds(dt, now) else None
 
 
 def parse_date(text: str | None, *, now: datetime | None = None) -> datetime | None:
@@ -76,12 +91,13 @@ def parse_date(text: str | None, *, now: datetime | None = None) -> datetime | N
     if not text:
         return None
     if ISO_OFFSET_RE.match(text):
+        iso: datetime | None
         try:
-            dt = datetime.fromisoformat(text.strip().replace("Z", "+00:00")).astimezone(TZ)
-        except ValueError:
-            dt = None
-        if dt and dt.year >= MIN_YEAR and dt <= (now or _now()) + MAX_FUTURE:
-            return dt
+            iso = datetime.fromisoformat(text.strip().replace("Z", "+00:00")).astimezone(LOCAL_TZ)
+        except (ValueError, OverflowError):
+            iso = None
+        if iso and in_bounds(iso, now):
+            return iso
     for m in DATE_RE.finditer(text):
         dt = make_date(*m.groups(), now=now)
         if dt:
@@ -119,7 +135,7 @@ def date_from_meta(meta: dict[str, str], *, now: datetime | None = None) -> date
     return None
 
 
-def date_from_labelled(lines, *, now: datetime | None = None) -> datetime | None:
+def date_from_labelled(lines: Iterable[str], *, now: datetime | None = None) -> datetime | None:
     """Date after a label such as 发布时间/发稿时间/日期 in any of ``lines``; a line holding only the label
     (``发布日期：``) takes its date from the next line."""
     lines = list(lines)
@@ -157,8 +173,8 @@ def url_month(url: str | None) -> tuple[int, int] | None:
 TIME_RE = re.compile(r"\d{1,2}\s*[:：]\s*\d{2}")
 
 
-def first_date(lines, month: tuple[int, int] | None = None, *, datelines_only: bool = False,
-               with_time: bool = False, now: datetime | None = None):
+def first_date(lines: Iterable[str], month: tuple[int, int] | None = None, *, datelines_only: bool = False,
+               with_time: bool = False, now: datetime | None = None) -> datetime | None:
     """First date in ``lines`` (only from datelines / with a time of day if asked), skipping ranges
     and lists of dates."""
     for line in lines:
@@ -174,8 +190,8 @@ def first_date(lines, month: tuple[int, int] | None = None, *, datelines_only: b
     return None
 
 
-def find_date(meta: dict[str, str], header_lines, url: str | None, page_lines=(), *,
-              now: datetime | None = None) -> tuple[datetime | None, str | None]:
+def find_date(meta: dict[str, str], header_lines: Sequence[str], url: str | None, page_lines: Sequence[str] = (),
+              *, now: datetime | None = None) -> tuple[datetime | None, str | None]:
     """(date, how): meta tags, labelled header lines, the URL, a dateline near the headline, labelled
     page lines, then the first date in the header lines, a dateline in the page, the first date in the
     page (in the URL's month when the URL has one; lines holding several dates are skipped).

@@ -35,7 +35,8 @@ TITLE_SPLIT_RE = re.compile(r"\s*(?:[_|｜]|\s[-—–]+\s|--)\s*")
 
 #: labelled metadata fields; value runs to the next label, a wide gap or the end of the line
 LABELS = {
-    "published": r"发布时间|發佈時間|發布時間|发稿时间|發稿時間|发布日期|發佈日期|发表时间|发表日期|更新时间|时\s*间|日\s*期|時間",
+    "published": r"发布时间|發佈時間|發布時間|发稿时间|發稿時間|发布日期|發佈日期|发表时间|发表日期|更新时间|"
+                 r"时\s*间|日\s*期|時間",
     "source": r"文章来源|信息来源|稿件来源|新闻来源|来\s*源|來\s*源|稿源|出处",
     "editor": r"责任编辑|責任編輯|责编|編輯|编\s*辑|审核|审校|校对",
     "author": r"作\s*者|记\s*者|記\s*者|撰\s*稿|撰文|文\s*/\s*图|文/图|文图|供稿",
@@ -139,7 +140,6 @@ def parse_labelled_line(line: str) -> tuple[dict[str, str], bool]:
     if not matches:
         rest = META_LINE_NOISE_RE.sub("", line)
         return fields, False
-    consumed = 0
     rest_parts = [line[:matches[0].start()]]
     for i, m in enumerate(matches):
         name = m.lastgroup if m.lastgroup in LABELS else next(k for k in LABELS if m.group(k))
@@ -156,7 +156,6 @@ def parse_labelled_line(line: str) -> tuple[dict[str, str], bool]:
             return {}, False
         if value and name not in fields:
             fields[name] = value
-        consumed += 1
     rest = META_LINE_NOISE_RE.sub("", "".join(rest_parts))
     return fields, len(rest) <= META_LINE_MAX_REST
 

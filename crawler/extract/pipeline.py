@@ -1,7 +1,18 @@
-"""``extract(data, url) -> Article``: decode -> parse once -> metadata -> body -> clean -> dates."""
+"""``extract(data, url) -> Article``: decode -> parse once -> metadata -> body -> clean -> dates.
+
+Pure and deterministic: the output depends on the arguments only. ``now`` (the fetch time) is the one
+input about time; it bounds publication dates from above (see :mod:`.dates`), and no wall clock is read.
+"""
 from __future__ import annotations
 
 import re
+import unicodedata
+from datetime import datetime
+from typing import Any
+
+from lxml.html import HtmlElement
+
+from common.text import strip_glosses, to_simplified
 
 from . import body as body_mod
 from . import clean
@@ -9,6 +20,7 @@ from .article import Article, Image
 from .classify import classify_decoded, classify_raw
 from .dates import TIME_RE, date_from_meta, find_date, parse_date
 from .decode import cleaneval_wrapper, decode_html
+from .html import parse_html
 from .metadata import (
     headline_candidates,
     html_title,
@@ -38,14 +50,15 @@ BREADCRUMB_SKIP = frozenset({"首页", "首頁", "网站首页", "網站首頁",
 BREADCRUMB_MAX_LEN = 100
 
 
-def _headline(tree, page_lines, reference: str | None, title_is_spam: bool, hint_xpath: str | None):
+def _headline(tree: HtmlElement, page_lines: list[str], reference: str | None, title_is_spam: bool,
+              hint_xpath: str | None) -> tuple[str | None, str | None]:
     """(headline, how) from the page's own elements and lines."""
     if hint_xpath:
         for el in tree.xpath(hint_xpath):
             t = " ".join("".join(el.itertext()).split())
             if t:
                 return t, "hint"
-    cands = [clean.strip_glosses(c)[0] for c in headline_candidates(tree)]
+    cands = [strip_glosses(c)[0] for c in headline_candidates(tree)]
     if reference and not title_is_spam:
         scored = [(clean.bigram_overlap(c, reference), len(c), c) for c in cands]
         # the page line best matching the <title>, when no element does
@@ -67,34 +80,42 @@ def _headline(tree, page_lines, reference: str | None, title_is_spam: bool, hint
 
 
 def extract(data: bytes, url: str | None = None, *, encoding: str | None = None,
-            hints: dict | None = None) -> Article:
-    """Extract one article page. Pure: no I/O, no Scrapy, no database."""
+            hints: dict[str, Any] | None = None, now: datetime | None = None) -> Article:
+    """Extract one article page. Pure: no I/O, no Scrapy, no database, no wall clock.
+
+    ``now`` is when the page was fetched (aware; naive is read as UTC): dates more than
+    :data:`crawler.extract.dates.MAX_FUTURE` after it are not publication dates. ``None`` applies no
+    future bound (only the fixed year range), so the result depends on the bytes alone.
+    """
     hints = hints or {}
-    text, codec = decode_html(data or b"", encoding or hints.get("encoding"))
-    return _extract(data, text, codec, body_mod.parse_html(text), url, hints)
+    data = data or b""
+    text, codec = decode_html(data, encoding or hints.get("encoding"))
+    return _extract(data, text, codec, parse_html(text), url, hints, now)
 
 
 def extract_page(data: bytes, url: str | None = None, *, status: int | None = 200,
                  content_type: str | None = None, encoding: str | None = None,
-                 hints: dict | None = None) -> tuple[str, str | None, Article | None]:
+                 hints: dict[str, Any] | None = None,
+                 now: datetime | None = None) -> tuple[str, str | None, Article | None]:
     """Classify a fetched page and, when it is an article, extract it: ``(outcome, reason, article)``.
 
-    Same results as :func:`crawler.extract.classify.classify_page` followed by :func:`extract`, with
-    the page decoded and parsed once (the crawl's hot path).
+    Same results as :func:`crawler.extract.classify.classify_page` followed by :func:`extract` (``now``
+    as there: the fetch time), with the page decoded and parsed once (the crawl's hot path).
     """
     hints = hints or {}
     outcome, reason = classify_raw(data, content_type)
     if outcome is not None:
         return outcome, reason, None
     text, codec = decode_html(data, encoding or hints.get("encoding"))
-    tree = body_mod.parse_html(text)
+    tree = parse_html(text)
     outcome, reason = classify_decoded(data, text, tree, status)   # reads the tree, never changes it
     if outcome != "article":
         return outcome, reason, None
-    return outcome, reason, _extract(data, text, codec, tree, url, hints)
+    return outcome, reason, _extract(data, text, codec, tree, url, hints, now)
 
 
-def _extract(data: bytes, text: str, codec: str, tree, url: str | None, hints: dict) -> Article:
+def _extract(data: bytes, text: str, codec: str, tree: HtmlElement | None, url: str | None,
+             hints: dict[str, Any], now: datetime | None) -> Article:
     if url is None:
         url = cleaneval_wrapper(data[:2048] if data else b"")[0]
     # the CleanEval wrapper line stays: libxml2 treats it as an unknown element in <body>
@@ -116,7 +137,7 @@ def _extract(data: bytes, text: str, codec: str, tree, url: str | None, hints: d
     mojibake = 0
     cleaned = []
     for ln in lines:
-        ln, g = clean.strip_glosses(ln)
+        ln, g = strip_glosses(ln)
         ln, mj = clean.drop_mojibake(ln)
         glosses += g
         mojibake += mj
@@ -128,7 +149,7 @@ def _extract(data: bytes, text: str, codec: str, tree, url: str | None, hints: d
     cleaned, repeated = clean.collapse_repeats(cleaned)
 
     # --- labelled metadata around the headline (outside the container) ---
-    page_clean = [clean.strip_glosses(ln)[0] for ln in page_lines]
+    page_clean = [strip_glosses(ln)[0] for ln in page_lines]
     ref_title = meta.get("og:title") or html_title(tree)
     raw_title = html_title(tree)
     title_is_spam = clean.is_spam_title(raw_title) or clean.is_spam_title(meta.get("og:title"))
@@ -150,7 +171,7 @@ def _extract(data: bytes, text: str, codec: str, tree, url: str | None, hints: d
     title = meta_title or headline or meta.get("og:title") or strip_site_suffix(raw_title)
     if title_is_spam and not (meta_title or headline):
         title = None
-    title, g = clean.strip_glosses(strip_site_name(title) or "")
+    title, g = strip_glosses(strip_site_name(title) or "")
     glosses += g
     art.title = title or None
     flags["spam_title"] = title_is_spam
@@ -183,7 +204,7 @@ def _extract(data: bytes, text: str, codec: str, tree, url: str | None, hints: d
     for name in ("source", "author", "editor", "original_title", "summary", "column"):
         value = getattr(art, name)
         if value:
-            value, g = clean.strip_glosses(value)
+            value, g = strip_glosses(value)
             value, _ = clean.drop_mojibake(value)
             glosses += g
             if name not in ("summary", "original_title"):
@@ -196,20 +217,21 @@ def _extract(data: bytes, text: str, codec: str, tree, url: str | None, hints: d
     date_lines = [fields["published_text"]] if "published_text" in fields else []
     if header_fields.get("published"):
         date_lines.append(header_fields["published"])
-    published = parse_date(date_lines[0]) if date_lines else None
+    published = parse_date(date_lines[0], now=now) if date_lines else None
     how_date = "label" if published else None
     if published is not None and not TIME_RE.search(date_lines[0]):
         # the label gives the day only: take the time from a meta tag (PubDate) naming the same day
-        in_meta = date_from_meta(meta)
+        in_meta = date_from_meta(meta, now=now)
         if in_meta is not None and in_meta.date() == published.date():
             published = in_meta
     if published is None:
-        published, how_date = find_date(meta, header + cleaned[:3], url, page_clean[start:] + page_clean[:start])
+        published, how_date = find_date(meta, header + cleaned[:3], url, page_clean[start:] + page_clean[:start],
+                                        now=now)
     art.published_at = published
     flags["date_from"] = how_date
 
     art.body = "\n".join(cleaned)
-    art.body_simplified = clean.to_simplified(art.body)
+    art.body_simplified = to_simplified(art.body)
     art.images = body_mod.images(container, url)
     if not art.images and meta.get("og:image"):
         art.images = [Image(url=meta["og:image"])]
@@ -290,9 +312,7 @@ def css_or_none(selector: str | None) -> str | None:
 
 def _same_text(a: str, b: str) -> bool:
     """Equal up to whitespace, table-cell bars and Unicode compatibility forms (other punctuation counts)."""
-    import unicodedata
-
-    def norm(x):
+    def norm(x: str) -> str:
         return "".join(unicodedata.normalize("NFKC", x).replace("|", " ").split())
     return norm(a) == norm(b)
 
