@@ -7,19 +7,30 @@ sources stay traditional, editors/columns are simplified). Two documented tolera
   give the author (that is what :func:`crawler.extract.metadata.credit_author` is for);
 * mirror pages: the seed text holds broken glosses (``高新?lián)?dāng)``) whose characters are gone from the
   bytes; a paragraph may miss up to MIRROR_LOST characters there (``日?qǐng)?bào)`` is restored to 日報).
+
+Besides these checks against the site's own expectations, :func:`test_whole_output` holds the WHOLE
+``Article.to_dict()`` of every page (web-poet's fixture rule) in ``tests/fixtures/extract_demosite/output.json``;
+regenerate it with ``GOVNEWS_UPDATE_FIXTURES=1`` and review the diff.
 """
 import difflib
 import re
+from datetime import datetime
+from pathlib import Path
 
 import pytest
 
+from common.clock import LOCAL_TZ
 from common.text import to_simplified
 from crawler.extract import extract
 from crawler.extract.decode import content_type_charset
 from crawler.extract.metadata import parse_labelled_line
 from govnews.demosite import DemoSite
+from tests.support.expected_output import check_output
 
 MIRROR_LOST = 2
+OUTPUT = Path(__file__).parent / "fixtures" / "extract_demosite" / "output.json"
+#: the fetch time the pages are extracted at: after every date of the demo site
+NOW = datetime(2025, 1, 1, tzinfo=LOCAL_TZ)
 
 
 def norm(s):
@@ -32,13 +43,17 @@ def extracted():
     out = []
     for exp in site.expected_articles:
         data, ctype, _headers = site.pages[exp.url_path]
-        art = extract(data, url="http://127.0.0.1:8765" + exp.url_path, encoding=content_type_charset(ctype))
+        art = extract(data, url="http://127.0.0.1:8765" + exp.url_path, encoding=content_type_charset(ctype), now=NOW)
         out.append((exp, art))
     return out
 
 
 def test_every_article_page(extracted):
     assert len(extracted) == 25 and {e.variant for e, _ in extracted} >= {"original", "mirror", "crosspost"}
+
+
+def test_whole_output(extracted):
+    check_output(OUTPUT, {e.url_path: a.to_dict() for e, a in extracted})
 
 
 def test_title(extracted):

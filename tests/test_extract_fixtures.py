@@ -1,25 +1,51 @@
-"""Seed-derived fixture pages (web-poet style): ``<name>.html`` + hand-written ``<name>.expected.json``."""
+"""Seed-derived fixture pages (web-poet style), three files each:
+
+* ``<name>.html``: the page's bytes (the input);
+* ``<name>.expected.json``: hand-written expectations (the intent: fields, flags, body lines, words that
+  must not be in the body) and the input ``url``;
+* ``<name>.output.json``: the WHOLE ``Article.to_dict()`` of ``extract(html, url=url, now=NOW)``, every
+  field, flag and image; a changed, missing or unexpected field fails (web-poet's fixture rule).
+  Regenerate with ``GOVNEWS_UPDATE_FIXTURES=1`` (see :mod:`tests.support.expected_output`) and review.
+"""
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from common.clock import LOCAL_TZ
 from crawler.extract import extract
+from tests.support.expected_output import check_output
 
 FIXTURES = Path(__file__).parent / "fixtures" / "extract"
-NAMES = sorted(p.name.removesuffix(".expected.json") for p in FIXTURES.glob("*.expected.json"))
+NAMES = sorted(p.name.removesuffix(".html") for p in FIXTURES.glob("*.html"))
 FIELDS = ("title", "published_at", "source", "author", "editor", "original_title", "column", "encoding")
+#: the fetch time every fixture is extracted at (web-poet's frozen time): after every fixture's date
+NOW = datetime(2025, 1, 1, tzinfo=LOCAL_TZ)
 
 
 def test_all_five_seeds_have_fixtures():
     assert len(NAMES) == 5
+    files = {p.name for p in FIXTURES.iterdir()}
+    expected = {f"{n}{ext}" for n in NAMES for ext in (".html", ".expected.json", ".output.json")}
+    assert files == expected, f"missing: {sorted(expected - files)}, stray: {sorted(files - expected)}"
+
+
+def _extract(name):
+    exp = json.loads((FIXTURES / f"{name}.expected.json").read_text(encoding="utf-8"))
+    return exp, extract((FIXTURES / f"{name}.html").read_bytes(), url=exp.get("url"), now=NOW)
 
 
 @pytest.fixture(params=NAMES)
 def case(request):
-    exp = json.loads((FIXTURES / f"{request.param}.expected.json").read_text(encoding="utf-8"))
-    art = extract((FIXTURES / f"{request.param}.html").read_bytes(), url=exp.get("url"))
+    exp, art = _extract(request.param)
     return exp, art, art.to_dict()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_whole_output(name):
+    _, art = _extract(name)
+    check_output(FIXTURES / f"{name}.output.json", art.to_dict())
 
 
 def test_fields(case):
@@ -77,3 +103,27 @@ def test_cli_prints_one_json_line_per_file():
     assert set(rows[0]) == {"page", "title", "body", "published_at", "source", "author", "editor", "column",
                             "original_title", "summary", "flags"}
     assert all(r["title"] and r["body"] for r in rows)
+
+
+def test_fixture_rule_fails_on_missing_unexpected_and_changed_fields(tmp_path, monkeypatch):
+    from tests.support.expected_output import UPDATE_ENV, differences
+
+    monkeypatch.delenv(UPDATE_ENV, raising=False)
+    expected = {"title": "t", "flags": {"container": "#zoom", "footer_cut": False}, "images": [{"url": "a"}]}
+    got = {"flags": {"container": "#zoom", "footer_cut": 0, "new": 1}, "images": [{"url": "b"}], "extra": None}
+    assert differences(expected, got) == [
+        "unexpected field extra = None",
+        "flags.footer_cut: got 0, expected False",   # a bool is not an int here
+        "unexpected field flags.new = 1",
+        "images[0].url: got 'b', expected 'a'",
+        "missing field title (expected 't')",
+    ]
+    path = tmp_path / "x.output.json"
+    path.write_text(json.dumps(expected), encoding="utf-8")
+    check_output(path, expected)
+    with pytest.raises(AssertionError, match="unexpected field extra"):
+        check_output(path, {**expected, "extra": 1})
+    with pytest.raises(AssertionError, match="missing field title"):
+        check_output(path, {k: v for k, v in expected.items() if k != "title"})
+    with pytest.raises(pytest.fail.Exception, match="missing"):
+        check_output(tmp_path / "absent.output.json", expected)

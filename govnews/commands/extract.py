@@ -27,10 +27,12 @@ def extract_cmd(files, url, encoding):
       govnews extract page.html --url http://www.example.gov.cn/xwzx/202110/t20211029_693200.html
       govnews extract mirror/*.html --encoding gbk > predictions.jsonl
     """
+    from common.clock import utcnow
     from crawler.extract import extract
 
+    now = utcnow()   # extraction reads no clock: the CLI says when the files are read (the future bound)
     for path in files:
-        art = extract(Path(path).read_bytes(), url=url, encoding=encoding)
+        art = extract(Path(path).read_bytes(), url=url, encoding=encoding, now=now)
         d = art.to_dict()
         row = {"page": path, **{k: d[k] for k in OUTPUT_FIELDS}}
         sys.stdout.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
