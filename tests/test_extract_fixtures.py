@@ -127,3 +127,21 @@ def test_fixture_rule_fails_on_missing_unexpected_and_changed_fields(tmp_path, m
         check_output(path, {k: v for k, v in expected.items() if k != "title"})
     with pytest.raises(pytest.fail.Exception, match="missing"):
         check_output(tmp_path / "absent.output.json", expected)
+
+
+@pytest.mark.parametrize("clock,published", [(datetime(2031, 1, 1, tzinfo=LOCAL_TZ), "2030-06-01T10:00:00+08:00"),
+                                             (datetime(2025, 1, 1, tzinfo=LOCAL_TZ), None)])
+def test_cli_passes_the_current_time_as_now(tmp_path, monkeypatch, clock, published):
+    from click.testing import CliRunner
+
+    import common.clock
+    from govnews.commands.extract import extract_cmd
+
+    para = "这是一段足够长的正文内容，用来让正文抽取把它当作文章页面来处理。" * 6
+    page = tmp_path / "p.html"
+    page.write_text(f"<html><head><title>区政府召开常务会议</title></head><body><h1>区政府召开常务会议</h1>"
+                    f"<p>发布时间：2030-06-01 10:00</p><div id='zoom'><p>{para}</p></div></body></html>", encoding="utf-8")
+    monkeypatch.setattr(common.clock, "utcnow", lambda: clock)
+    result = CliRunner().invoke(extract_cmd, [str(page)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["published_at"] == published
