@@ -12,8 +12,12 @@ What one run does:
    ``locked`` (with the holder in ``log_tail``) and do not launch anything. The crawl process itself
    takes the lock again at spider open, so the probe is only an early, cheap check.
 2. ``start_run`` (status ``running``), then launch ``python -m scrapy crawl gov_news -a site=<profile>``
-   in the repository root with ``GOVNEWS_DB_URL`` and ``GOVNEWS_RUN_ID`` in its environment. The crawl
-   writes its counters into that row; the runner owns the row's status, exit code and log tail.
+   in the govnews home directory (``common.paths.home()``, created if missing) with
+   ``SCRAPY_SETTINGS_MODULE=crawler.settings`` (Scrapy needs no ``scrapy.cfg``), ``GOVNEWS_DB_URL``
+   (a relative SQLite path made absolute first, against the caller's directory) and
+   ``GOVNEWS_RUN_ID`` in its environment: nothing depends on the caller's working directory or on
+   where govnews is installed. The crawl writes its counters into that row; the runner owns the
+   row's status, exit code and log tail.
 3. Collect its output (stdout and stderr merged), keeping the last lines (and optionally writing
    everything to a log file).
 4. On the time limit, or when ``stop_event`` is set (daemon shutdown), send SIGTERM (Scrapy then
@@ -37,35 +41,34 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import IO, Protocol
+
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+
+from common import paths
+from common.clock import utcnow
+from storage import runs
+from storage.db import default_db_url, make_engine, normalize_db_url
+from storage.enums import RunStatus, Trigger
 
 logger = logging.getLogger(__name__)
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 DB_URL_ENV = "GOVNEWS_DB_URL"
 RUN_ID_ENV = "GOVNEWS_RUN_ID"
+SETTINGS_MODULE_ENV = "SCRAPY_SETTINGS_MODULE"
+SETTINGS_MODULE = "crawler.settings"   # the crawl finds the Scrapy project without scrapy.cfg
 DEFAULT_TIME_LIMIT = 2 * 3600.0   # seconds
 DEFAULT_GRACE = 30.0              # seconds between SIGTERM and SIGKILL
 LOG_TAIL_LINES = 60
 LOG_TAIL_CHARS = 8000
 POLL_SECONDS = 0.1
 
-STATUS_OK = "ok"
-STATUS_FAILED = "failed"
-STATUS_TIMEOUT = "timeout"
-STATUS_INTERRUPTED = "interrupted"
-STATUS_LOCKED = "locked"
-FINAL_STATUSES = (STATUS_OK, STATUS_FAILED, STATUS_TIMEOUT, STATUS_INTERRUPTED, STATUS_LOCKED)
-
 # Scrapy logs "Spider closed (<reason>)"; the crawl's run extension closes with reason "locked"
 # when it cannot take the site lock.
 _LOCKED_MARKERS = ("Spider closed (locked)",)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -89,7 +92,7 @@ class RunResult:
 
     @property
     def ok(self) -> bool:
-        return self.status == STATUS_OK
+        return self.status == RunStatus.OK
 
 
 class RunStore(Protocol):
@@ -107,29 +110,21 @@ class RunStore(Protocol):
 class StorageRunStore:
     """:class:`RunStore` on ``storage.runs`` (``crawl_runs`` and ``site_locks``)."""
 
-    def __init__(self, engine):
+    def __init__(self, engine: Engine):
         self.engine = engine
 
     def start(self, site: str, trigger: str) -> int:
-        from storage import runs
-
         return runs.start_run(self.engine, site, trigger=trigger)
 
     def attach(self, run_id: int, pid: int) -> None:
         """Record the crawl's pid (the row is created with the runner's pid)."""
-        from storage import runs
-
         runs.update_run(self.engine, run_id, pid=pid)
 
     def finish(self, run_id: int, *, status: str, exit_code: int | None, log_tail: str) -> None:
-        from storage import runs
-
         runs.finish_run(self.engine, run_id, status=status, exit_code=exit_code, log_tail=log_tail)
 
     def lock_holder(self, site: str) -> str | None:
         """Who holds a live lease on ``site`` (None when free or expired)."""
-        from storage import runs
-
         info = runs.live_lock_holder(self.engine, site)
         if not info:
             return None
@@ -137,18 +132,13 @@ class StorageRunStore:
         return f"{info['holder']}" + (f" (lease until {until:%Y-%m-%d %H:%M:%S} UTC)" if until else "")
 
     def recorded_status(self, run_id: int) -> str | None:
-        from storage import runs
-
         row = runs.get_run(self.engine, run_id)
         return row["status"] if row else None
 
 
 def absolute_db_url(url: str) -> str:
-    """``url`` normalised, with a relative SQLite path made absolute (crawls run in the repo root)."""
-    from sqlalchemy.engine import make_url
-
-    from storage.db import normalize_db_url
-
+    """``url`` normalised, with a relative SQLite path made absolute against the current directory
+    (the crawl runs in the govnews home, so it must not see a relative path)."""
     url = normalize_db_url(url)
     parsed = make_url(url)
     db = parsed.database
@@ -220,11 +210,11 @@ def run_crawl(
     db_url: str | None = None,
     engine=None,
     store: RunStore | None = None,
-    trigger: str = "schedule",
+    trigger: str = Trigger.SCHEDULE,
     time_limit: float | None = DEFAULT_TIME_LIMIT,
     grace: float = DEFAULT_GRACE,
     command: Sequence[str] | None = None,
-    cwd: str | os.PathLike = REPO_ROOT,
+    cwd: str | os.PathLike | None = None,
     env: dict[str, str] | None = None,
     stop_event: threading.Event | None = None,
     log_path: str | os.PathLike | None = None,
@@ -237,78 +227,99 @@ def run_crawl(
 
     ``db_url``: the archive (default ``storage.db.default_db_url()``), passed to the crawl as
     ``GOVNEWS_DB_URL``; ``engine``/``store`` override where the run is recorded (tests).
-    ``command``: the process to launch (default :func:`crawl_command`). ``time_limit``: seconds
+    ``command``: the process to launch (default :func:`crawl_command`); ``cwd``: where it runs
+    (default the govnews home, ``common.paths.home()``, created if missing); ``env``: extra
+    environment variables (the child gets ``SCRAPY_SETTINGS_MODULE=crawler.settings`` unless
+    ``env`` says otherwise). ``time_limit``: seconds
     (None: no limit). ``grace``: seconds between SIGTERM and SIGKILL. ``stop_event``: when set, the
     crawl is stopped the same way and recorded as ``interrupted``. ``on_start(proc, run_id)`` is
     called once the process runs.
     """
     site = profile.name
-    if db_url is None:
-        from storage.db import default_db_url
-
-        db_url = default_db_url()
-    db_url = absolute_db_url(db_url)
+    db_url = absolute_db_url(db_url or default_db_url())
     own_engine = None
     if store is None:
         if engine is None:
-            from storage.db import make_engine
-
             engine = own_engine = make_engine(db_url)
         store = StorageRunStore(engine)
     try:
-        return _run(profile, site, db_url, store, trigger, time_limit, grace, command, cwd, env,
-                    stop_event, log_path, tail_lines, check_lock, on_start, on_line)
+        return _run(profile, site=site, db_url=db_url, store=store, trigger=trigger, time_limit=time_limit,
+                    grace=grace, command=command, cwd=cwd, env=env, stop_event=stop_event, log_path=log_path,
+                    tail_lines=tail_lines, check_lock=check_lock, on_start=on_start, on_line=on_line)
     finally:
         if own_engine is not None:
             own_engine.dispose()
 
 
-def _run(profile, site, db_url, store, trigger, time_limit, grace, command, cwd, env, stop_event,
-         log_path, tail_lines, check_lock, on_start, on_line) -> RunResult:
+def crawl_env(db_url: str, run_id: int | None = None, env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a crawl process: this one's, ``SCRAPY_SETTINGS_MODULE``, then ``env``,
+    then ``GOVNEWS_DB_URL`` (absolute) and ``GOVNEWS_RUN_ID``."""
+    child_env = dict(os.environ)
+    child_env[SETTINGS_MODULE_ENV] = SETTINGS_MODULE
+    child_env.update(env or {})
+    child_env[DB_URL_ENV] = absolute_db_url(db_url)
+    if run_id is None:
+        child_env.pop(RUN_ID_ENV, None)
+    else:
+        child_env[RUN_ID_ENV] = str(run_id)
+    child_env.setdefault("PYTHONUNBUFFERED", "1")
+    return child_env
+
+
+def crawl_cwd(cwd: str | os.PathLike | None = None) -> Path:
+    """Where a crawl process runs: ``cwd``, else the govnews home (created if missing)."""
+    if cwd is not None:
+        return Path(cwd)
+    home = paths.home()
+    home.mkdir(parents=True, exist_ok=True)
+    return home
+
+
+def _run(profile, *, site: str, db_url: str, store: RunStore, trigger: str, time_limit: float | None,
+         grace: float, command: Sequence[str] | None, cwd: str | os.PathLike | None,
+         env: dict[str, str] | None, stop_event: threading.Event | None, log_path: str | os.PathLike | None,
+         tail_lines: int, check_lock: bool, on_start: Callable[[subprocess.Popen, int], None] | None,
+         on_line: Callable[[str], None] | None) -> RunResult:
     started = utcnow()
     if stop_event is not None and stop_event.is_set():     # shutting down: launch nothing
-        return RunResult(site, STATUS_INTERRUPTED, log_tail="[runner] not started: stopping",
+        return RunResult(site, RunStatus.INTERRUPTED, log_tail="[runner] not started: stopping",
                          started_at=started, finished_at=started)
     if check_lock:
         holder = store.lock_holder(site)
         if holder:
             note = f"[runner] not started: site {site!r} is locked by {holder}"
             run_id = store.start(site, trigger)
-            store.finish(run_id, status=STATUS_LOCKED, exit_code=None, log_tail=note)
+            store.finish(run_id, status=RunStatus.LOCKED, exit_code=None, log_tail=note)
             logger.warning("%s (run %s)", note, run_id)
-            return RunResult(site, STATUS_LOCKED, run_id=run_id, log_tail=note, started_at=started,
+            return RunResult(site, RunStatus.LOCKED, run_id=run_id, log_tail=note, started_at=started,
                              finished_at=utcnow(), holder=holder)
 
     cmd = list(command) if command is not None else crawl_command(profile)
     run_id = store.start(site, trigger)
-    result = RunResult(site, STATUS_FAILED, run_id=run_id, started_at=started, command=cmd)
-    child_env = dict(os.environ)
-    child_env.update(env or {})
-    child_env[DB_URL_ENV] = db_url
-    child_env[RUN_ID_ENV] = str(run_id)
-    child_env.setdefault("PYTHONUNBUFFERED", "1")
+    result = RunResult(site, RunStatus.FAILED, run_id=run_id, started_at=started, command=cmd)
+    child_env = crawl_env(db_url, run_id, env)
 
     tail: collections.deque[str] = collections.deque(maxlen=max(tail_lines, 1))
     notes: list[str] = []
-    log_file = None
+    log_file: IO[str] | None = None
     proc = None
     reader = None
     reason: str | None = None
     try:
         if log_path is not None:
             Path(log_path).parent.mkdir(parents=True, exist_ok=True)
-            log_file = open(log_path, "a", encoding="utf-8")
+            log_file = open(log_path, "a", encoding="utf-8")  # noqa: SIM115 - closed in `finally`
         logger.info("run %s: starting crawl of %s (trigger=%s, limit=%ss)", run_id, site, trigger,
                     time_limit)
         try:
             proc = subprocess.Popen(
-                cmd, cwd=str(cwd), env=child_env, stdin=subprocess.DEVNULL,
+                cmd, cwd=str(crawl_cwd(cwd)), env=child_env, stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8",
                 errors="replace", bufsize=1, start_new_session=True,
             )
         except OSError as exc:
             notes.append(f"[runner] could not launch {cmd!r}: {exc}")
-            result.status = STATUS_FAILED
+            result.status = RunStatus.FAILED
             return result
         result.pid = proc.pid
         attach = getattr(store, "attach", None)
@@ -327,9 +338,9 @@ def _run(profile, site, db_url, store, trigger, time_limit, grace, command, cwd,
         try:
             while proc.poll() is None:
                 if stop_event is not None and stop_event.is_set():
-                    reason = STATUS_INTERRUPTED
+                    reason = RunStatus.INTERRUPTED
                 elif deadline is not None and time.monotonic() >= deadline:
-                    reason = STATUS_TIMEOUT
+                    reason = RunStatus.TIMEOUT
                 if reason:
                     break
                 if stop_event is not None:
@@ -337,7 +348,7 @@ def _run(profile, site, db_url, store, trigger, time_limit, grace, command, cwd,
                 else:
                     time.sleep(POLL_SECONDS)
         except KeyboardInterrupt:
-            reason = STATUS_INTERRUPTED
+            reason = RunStatus.INTERRUPTED
             _stop(proc, reason, grace, time_limit, notes, site, run_id)
             raise
         if reason:
@@ -349,23 +360,23 @@ def _run(profile, site, db_url, store, trigger, time_limit, grace, command, cwd,
         if reason:
             result.status = reason
         elif rc == 0:
-            result.status = STATUS_OK
+            result.status = RunStatus.OK
             recorded = store.recorded_status(run_id)
-            if recorded == STATUS_LOCKED or any(m in line for line in tail for m in _LOCKED_MARKERS):
-                result.status = STATUS_LOCKED
-            elif recorded == STATUS_FAILED:
-                result.status = STATUS_FAILED
+            if recorded == RunStatus.LOCKED or any(m in line for line in tail for m in _LOCKED_MARKERS):
+                result.status = RunStatus.LOCKED
+            elif recorded == RunStatus.FAILED:
+                result.status = RunStatus.FAILED
         else:
-            result.status = STATUS_FAILED
+            result.status = RunStatus.FAILED
             notes.append(f"[runner] crawl exited with code {rc}")
         return result
     except BaseException as exc:
         if proc is not None:
             if proc.poll() is None:
-                reason = reason or STATUS_INTERRUPTED
+                reason = reason or RunStatus.INTERRUPTED
                 _stop(proc, reason, grace, time_limit, notes, site, run_id)
             result.exit_code = proc.returncode
-        result.status = reason or STATUS_FAILED
+        result.status = reason or RunStatus.FAILED
         if not isinstance(exc, KeyboardInterrupt):
             notes.append(f"[runner] error: {exc!r}")
         raise
@@ -391,7 +402,7 @@ def _run(profile, site, db_url, store, trigger, time_limit, grace, command, cwd,
 
 
 def _stop(proc, reason, grace, time_limit, notes, site, run_id) -> None:
-    why = "time limit of %ss reached" % time_limit if reason == STATUS_TIMEOUT else "stop requested"
+    why = f"time limit of {time_limit}s reached" if reason == RunStatus.TIMEOUT else "stop requested"
     logger.warning("run %s: %s for %s; sending SIGTERM (grace %ss)", run_id, why, site, grace)
     killed = terminate(proc, grace)
     notes.append(f"[runner] {why}: sent SIGTERM"
@@ -399,6 +410,6 @@ def _stop(proc, reason, grace, time_limit, notes, site, run_id) -> None:
 
 
 __all__ = [
-    "RunResult", "RunStore", "StorageRunStore", "absolute_db_url", "crawl_command", "run_crawl", "terminate",
-    "DEFAULT_TIME_LIMIT", "DEFAULT_GRACE", "FINAL_STATUSES",
+    "RunResult", "RunStore", "StorageRunStore", "absolute_db_url", "crawl_command", "crawl_cwd", "crawl_env",
+    "run_crawl", "terminate", "DEFAULT_TIME_LIMIT", "DEFAULT_GRACE",
 ]

@@ -73,7 +73,7 @@ def test_ok_passes_run_id_and_db_url_in_env():
     assert res.status == "ok" and res.exit_code == 0
     assert res.run_id == 1
     assert "run 1" in res.log_tail
-    # a relative SQLite path is made absolute: the crawl runs in the repository root
+    # a relative SQLite path is made absolute (against this directory): the crawl runs in the govnews home
     assert f"db sqlite:///{Path('relative/archive.db').resolve()}" in res.log_tail
     assert store.runs[1]["status"] == "ok" and store.runs[1]["pid"] == res.pid
     assert store.runs[1]["trigger"] == "schedule"
@@ -193,10 +193,32 @@ def test_crawl_command_uses_scrapy_module_and_absolute_profile_path(tmp_path):
     assert crawl_command(profile())[-1] == "site=demo"
 
 
-def test_default_cwd_is_repo_root_with_scrapy_cfg():
-    assert (runner.REPO_ROOT / "scrapy.cfg").is_file()
-    res, _ = run(script("import os; print(os.getcwd())"))
-    assert str(runner.REPO_ROOT) in res.log_tail
+def test_crawl_runs_in_the_govnews_home_with_the_settings_module(tmp_path, monkeypatch):
+    """Nothing depends on the caller's directory or on where govnews is installed: the crawl runs
+    in common.paths.home() (created when missing) and finds Scrapy's settings without scrapy.cfg."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("GOVNEWS_HOME", str(home))
+    monkeypatch.setenv("SCRAPY_SETTINGS_MODULE", "someone.elses.settings")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    res, _ = run(script("import os; print('cwd', os.getcwd()); print('settings', os.environ['SCRAPY_SETTINGS_MODULE'])"),
+                 db_url="sqlite:///rel/archive.db")
+    assert res.ok, res.log_tail
+    assert f"cwd {home.resolve()}" in res.log_tail
+    assert "settings crawler.settings" in res.log_tail
+    assert runner.crawl_env("sqlite:///rel/x.db")["GOVNEWS_DB_URL"] == f"sqlite:///{elsewhere / 'rel' / 'x.db'}"
+    assert "GOVNEWS_RUN_ID" not in runner.crawl_env("sqlite:///x.db")
+    assert runner.crawl_env("sqlite:///x.db", env={"SCRAPY_SETTINGS_MODULE": "mine"})["SCRAPY_SETTINGS_MODULE"] == "mine"
+    res, _ = run(script("import os; print('cwd', os.getcwd())"), cwd=elsewhere)
+    assert f"cwd {elsewhere}" in res.log_tail
+
+
+def test_runner_does_not_know_the_checkout():
+    import govnews.runner as mod
+
+    assert not hasattr(mod, "REPO_ROOT")
+    assert "__file__" not in Path(mod.__file__).read_text(encoding="utf-8")
 
 
 def test_absolute_db_url_keeps_other_urls():

@@ -210,7 +210,17 @@ def test_jobs_have_coalesce_max_instances_and_misfire_grace(clock):
 def test_default_job_function_is_importable_for_the_db_jobstore(clock):
     s = manual_scheduler()
     sync_jobs(s, [prof("a")])
-    assert s.get_job(JOB_PREFIX + "a").func_ref == "govnews.scheduling:run_scheduled_site"
+    assert s.get_job(JOB_PREFIX + "a").func_ref == "govnews.scheduling.jobs:run_scheduled_site"
+
+
+def test_jobs_stored_by_the_old_module_path_still_resolve_and_are_updated(clock):
+    """Job stores written before the split hold ``govnews.scheduling:run_scheduled_site``."""
+    s = manual_scheduler()
+    p = prof("a")
+    s.add_job("govnews.scheduling:run_scheduled_site", trigger=build_trigger(p), id=JOB_PREFIX + "a",
+              kwargs={"site": "a", "fingerprint": trigger_fingerprint(p)}, **scheduling.job_options())
+    assert sync_jobs(s, [p]).unchanged == ["a"]
+    assert s.get_job(JOB_PREFIX + "a").func_ref == "govnews.scheduling.jobs:run_scheduled_site"
 
 
 def test_job_runs_at_its_fire_time_not_before(clock):
@@ -412,7 +422,7 @@ def test_scheduled_run_with_site_locked_elsewhere_is_recorded_locked(sqlite_url,
     d.db_url = sqlite_url
     d._engine = engine = make_engine(sqlite_url)
     d.profiles = {"a": prof("a")}
-    Daemon.active = d
+    scheduling.set_active_runner(d)
     try:
         assert runs.acquire_lock(engine, "a", "worker-2:777", ttl_seconds=600)
         assert scheduling.run_scheduled_site("a") == "locked"
@@ -423,13 +433,53 @@ def test_scheduled_run_with_site_locked_elsewhere_is_recorded_locked(sqlite_url,
         rows = [runs.get_run(engine, i) for i in (1, 2)]
         assert [(r["status"], r["trigger"]) for r in rows] == [("locked", "schedule"), ("ok", "schedule")]
     finally:
-        Daemon.active = None
+        scheduling.set_active_runner(None)
         engine.dispose()
 
 
-def test_daemon_stop_interrupts_running_crawl_and_returns_0(sqlite_url, tmp_path):
+def _due_job_at_shutdown(scheduler_class, url, caplog) -> list:
+    """Start a scheduler paused, give it a job that is already due, shut it down: what ran?
+    (The daemon's job store is the database; a memory job store forgets its jobs at shutdown.)"""
+    import logging
+
+    from apscheduler.executors.pool import ThreadPoolExecutor
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+
+    from storage.db import make_engine
+
+    store = SQLAlchemyJobStore(engine=make_engine(url), tablename=JOBSTORE_TABLE)
+    s = scheduler_class(jobstores={"default": store},
+                        executors={"default": ThreadPoolExecutor(max_workers=1)}, timezone=SH)
+    s.start(paused=True)                      # the daemon pauses first when it is told to stop
+    s.add_job(record_call, "interval", hours=1, next_run_time=datetime.now(SH) - timedelta(seconds=1),
+              id="due", kwargs={"site": "due"}, misfire_grace_time=None)
+    with caplog.at_level(logging.INFO, logger="apscheduler"):
+        s.shutdown(wait=True)                 # joins the scheduler thread: its last round is over
+    return [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+
+
+def test_a_stopping_daemon_submits_no_job_so_sigterm_logs_no_traceback(tmp_path, caplog):
+    """APScheduler's shutdown() shuts the executor down, then wakes the scheduler thread, which
+    submits the jobs that came due meanwhile to the closed pool: "RuntimeError: cannot schedule new
+    futures after shutdown" with a traceback on every clean SIGTERM. DaemonScheduler submits nothing
+    unless it is running."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    errors = _due_job_at_shutdown(BackgroundScheduler, f"sqlite:///{tmp_path / 'a.db'}", caplog)
+    assert errors and "cannot schedule new futures after shutdown" in str(errors[0].exc_info[1]), \
+        "APScheduler no longer has the bug this test reproduces"
+    caplog.clear()
+    assert _due_job_at_shutdown(scheduling.DaemonScheduler, f"sqlite:///{tmp_path / 'b.db'}", caplog) == []
+    assert CALLS == []
+
+
+def test_daemon_stop_interrupts_running_crawl_and_returns_0(sqlite_url, tmp_path, caplog):
     """In-process daemon (real BackgroundScheduler, memory job store, 0.3 s interval): a crawl that
-    would sleep 30 s is running when the daemon is asked to stop; it gets SIGTERM and is recorded."""
+    would sleep 30 s is running when the daemon is asked to stop; it gets SIGTERM and is recorded;
+    nothing is logged with a traceback."""
+    import logging
+
+    caplog.set_level(logging.INFO)
     from storage import runs
     from storage.db import make_engine
 
@@ -465,6 +515,8 @@ def test_daemon_stop_interrupts_running_crawl_and_returns_0(sqlite_url, tmp_path
         assert runs.get_run(engine, 2) is None        # max_instances=1: no overlapping second run
     finally:
         engine.dispose()
+    assert "scheduler stopped" in caplog.text
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR], caplog.text
 
 
 # ------------------------------------------------------------------ system cron: due sites

@@ -99,6 +99,7 @@ def test_daemon_crawls_demo_site_twice_and_stops_on_sigterm(db_url, tmp_path):
     text = log.read_text(errors="replace")
     assert rc == 0, text[-3000:]
     assert "scheduler stopped" in text
+    assert "Traceback" not in text and " ERROR " not in text, text[-3000:]   # a clean SIGTERM is clean
     assert not [r for r in runs if r["status"] == "running"], runs
     ok = [r for r in runs if r["status"] == "ok"]
     assert len(ok) >= 2, [(r["status"], r["log_tail"]) for r in runs]
