@@ -1,7 +1,13 @@
 """Alembic environment for the govnews archive.
 
+Works from the ``alembic`` CLI (``alembic.ini`` in the checkout) and programmatically
+(``storage.db.alembic_config()``, which needs no ini file and no particular cwd; in an installed
+wheel these scripts are the package ``storage.migrations``).
+
 URL: ``-x db=URL``, else the URL passed by ``storage.db.upgrade_db`` (``config.attributes``), else
-``$GOVNEWS_DB_URL``, else ``sqlite:///data/archive.db``. SQLite migrations run in batch mode.
+``$GOVNEWS_DB_URL``, else the default archive (``storage.db.default_db_url()``: ``<data dir>/archive.db``,
+see ``common.paths``). SQLite migrations run in batch mode, with foreign keys switched off on the
+connections opened here (a batch move-and-copy must not fire ``ON DELETE`` actions).
 """
 from __future__ import annotations
 
@@ -87,19 +93,32 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+def _sqlite_foreign_keys(conn, on: bool) -> None:
+    """``PRAGMA foreign_keys`` on the DBAPI connection (outside any transaction: inside one it is a
+    no-op, which the migrations that need it off check)."""
+    if conn.dialect.name == "sqlite" and not conn.in_transaction():
+        conn.connection.dbapi_connection.execute(f"PRAGMA foreign_keys = {'ON' if on else 'OFF'}")
+
+
+def _run(conn) -> None:
+    _configure(connection=conn, render_as_batch=conn.dialect.name == "sqlite")
+    _sqlite_foreign_keys(conn, False)
+    try:
+        with context.begin_transaction():
+            context.run_migrations()
+    finally:
+        _sqlite_foreign_keys(conn, True)
+
+
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
-        _configure(connection=connection, render_as_batch=connection.dialect.name == "sqlite")
-        with context.begin_transaction():
-            context.run_migrations()
+        _run(connection)
         return
     engine = make_engine(_db_url())
     try:
         with engine.connect() as conn:
-            _configure(connection=conn, render_as_batch=conn.dialect.name == "sqlite")
-            with context.begin_transaction():
-                context.run_migrations()
+            _run(conn)
     finally:
         engine.dispose()
 

@@ -23,6 +23,7 @@ class PageOutcome(StrEnum):
     EMPTY = "empty"              # no body
     SOFT404 = "soft404"          # "page not found" served with 200
     FAILED = "failed"            # fetched (or tried) and failed; ``reason`` says why
+    REFUSED = "refused"          # not fetched on purpose (robots.txt, trap, budget); ``reason`` says why
 
 
 class RunStatus(StrEnum):

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    CheckConstraint,
     DateTime,
     ForeignKey,
     Index,
@@ -24,6 +25,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from common.clock import utcnow  # compat: crawler.reliability imports storage.models.utcnow
+from common.text import to_simplified
+from storage.enums import PageOutcome, RunStatus, Trigger, sql_in
+
+__all__ = ["NAMING_CONVENTION", "Article", "ArticleRevision", "Base", "CrawlRun", "HttpValidator", "MinHashBand",
+           "Page", "Sighting", "Site", "SiteLock", "UTCDateTime", "utcnow"]
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -33,18 +41,10 @@ NAMING_CONVENTION = {
 }
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def _title_simplified_default(context) -> str | None:
     """Insert default of ``articles.title_simplified``: OpenCC t2s of the row's title (search)."""
     title = context.get_current_parameters().get("title")
-    if not title:
-        return title
-    from storage.dedup import to_simplified
-
-    return to_simplified(title)
+    return to_simplified(title) if title else title
 
 
 class UTCDateTime(TypeDecorator):
@@ -87,7 +87,6 @@ class Site(Base):
     title: Mapped[str | None] = mapped_column(String(300))
     allowed_domains: Mapped[list[Any]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    last_run_at: Mapped[datetime | None]
 
 
 class Page(Base):
@@ -97,6 +96,7 @@ class Page(Base):
     __table_args__ = (
         Index("ix_pages_url_fetched_at", "url", "fetched_at"),
         Index("ix_pages_site_id_fetched_at", "site_id", "fetched_at"),
+        CheckConstraint(f"outcome IN ({sql_in(PageOutcome)})", name="outcome"),  # ck_pages_outcome (0003)
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -109,7 +109,7 @@ class Page(Base):
     raw: Mapped[bytes | None] = mapped_column(LargeBinary)
     length: Mapped[int] = mapped_column(Integer, default=0)
     sha256: Mapped[str | None] = mapped_column(String(64))
-    outcome: Mapped[str] = mapped_column(String(20))
+    outcome: Mapped[str] = mapped_column(String(20))  # a storage.enums.PageOutcome value
     reason: Mapped[str | None] = mapped_column(Text)
 
 
@@ -203,7 +203,11 @@ class MinHashBand(Base):
 
 class CrawlRun(Base):
     __tablename__ = "crawl_runs"
-    __table_args__ = (Index("ix_crawl_runs_site_started_at", "site", "started_at"),)
+    __table_args__ = (
+        Index("ix_crawl_runs_site_started_at", "site", "started_at"),
+        CheckConstraint(f"status IN ({sql_in(RunStatus)})", name="status"),    # ck_crawl_runs_status (0003)
+        CheckConstraint(f"\"trigger\" IN ({sql_in(Trigger)})", name="trigger"),  # ck_crawl_runs_trigger (0003)
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     site: Mapped[str] = mapped_column(String(100))

@@ -1,8 +1,10 @@
 """Re-extraction: run the current extractor over the archived raw pages and update the articles
 whose result changed, so extraction improvements reach the whole archive.
 
-The extractor is passed in (``extract(bytes, url, encoding=...) -> Article``), so this module needs
-no crawler import. Per article, in its own write transaction:
+The extractor is passed in: ``extract(page: RawPage) -> Article`` (any object or mapping with the
+extraction ``Article`` fields). Storage does not decode charsets or know site profiles; the crawler
+passes a callable that does both exactly as the crawl does. Per article, in its own write
+transaction:
 
 * same normalised text (same content hash): only the displayed fields change (title, date, source,
   author, editor, original title, summary, column, flags, images, body formatting);
@@ -16,20 +18,28 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
-from crawler.extract.decode import content_type_charset
+from common.clock import utcnow
+from common.text import to_simplified
 from storage import dedup
-from storage.archive import Archive, _field, _jsonable, decompress
-from storage.models import Article, MinHashBand, Page, Site, utcnow
+from storage.archive import Archive
+from storage.articles import add_bands, article_field, jsonable
+from storage.models import Article, MinHashBand, Site
+from storage.pages import RawPage, load_raw_page
+
+__all__ = ["DISPLAY_FIELDS", "Extract", "ReextractReport", "count_articles", "reextract", "reextract_article",
+           "select_articles"]
 
 #: fields copied from a fresh extraction onto the article (the text fields are handled apart)
 DISPLAY_FIELDS = ("title", "published_at", "source", "author", "editor", "original_title", "summary",
                   "column")
 BATCH = 200
+#: the extractor: one stored fetch in, one extraction ``Article`` (duck-typed) out
+Extract = Callable[[RawPage], Any]
 
 
 @dataclass
@@ -48,7 +58,7 @@ class ReextractReport:
                 "errors": dict(self.errors)}
 
 
-def select_articles(archive: Archive, *, site: str | None = None, since: datetime | None = None):
+def select_articles(archive: Archive, *, site: str | None = None, since: datetime | None = None) -> Select:
     stmt = select(Article.id).order_by(Article.id)
     if site:
         stmt = stmt.join(Site, Site.id == Article.site_id).where(Site.name == site)
@@ -57,12 +67,12 @@ def select_articles(archive: Archive, *, site: str | None = None, since: datetim
     return stmt
 
 
-def count_articles(archive: Archive, **filters) -> int:
+def count_articles(archive: Archive, **filters: Any) -> int:
     with archive.engine.connect() as conn:
-        return conn.scalar(select(func.count()).select_from(select_articles(archive, **filters).subquery()))
+        return conn.scalar(select(func.count()).select_from(select_articles(archive, **filters).subquery())) or 0
 
 
-def _article_ids(archive: Archive, **filters) -> Iterator[int]:
+def _article_ids(archive: Archive, **filters: Any) -> Iterator[int]:
     last = 0
     base = select_articles(archive, **filters)
     while True:
@@ -74,38 +84,47 @@ def _article_ids(archive: Archive, **filters) -> Iterator[int]:
         last = ids[-1]
 
 
-def _differs(old, new) -> bool:
+def _differs(old: Any, new: Any) -> bool:
     if isinstance(old, datetime) and isinstance(new, datetime):
         return old != new
     return (old or None) != (new or None)
 
 
-def reextract_article(archive: Archive, article_id: int, extract: Callable, *, dry_run: bool = False) -> str:
+def _article_and_page(archive: Archive, article_id: int) -> tuple[Any, RawPage | None]:
+    """The article row and its representative copy's stored fetch (``None`` without raw bytes)."""
+    t = Article.__table__
+    with archive.engine.connect() as conn:
+        art = conn.execute(select(t, Site.name.label("site_name")).join(Site, Site.id == t.c.site_id)
+                           .where(t.c.id == article_id)).one()
+        page = load_raw_page(conn, art.page_id, default_site=art.site_name) if art.page_id is not None else None
+    if page is None or not page.body:
+        return art, None
+    if not page.url:
+        page = RawPage(page.page_id, page.site, art.url, page.status, page.headers, page.body, page.fetched_at)
+    return art, page
+
+
+def reextract_article(archive: Archive, article_id: int, extract: Extract, *, dry_run: bool = False) -> str:
     """Re-extract one article from its raw page: ``unchanged``, ``updated``, ``text_changed``,
     ``conflict`` or ``no_raw_page``."""
-    with Session(archive.engine, expire_on_commit=False) as session:
-        art, raw, codec, headers, page_url = session.execute(
-            select(Article, Page.raw, Page.codec, Page.headers, Page.url)
-            .join(Page, Page.id == Article.page_id, isouter=True).where(Article.id == article_id)).one()
-    body_bytes = decompress(raw, codec) if raw is not None else None
-    if not body_bytes:
+    art, page = _article_and_page(archive, article_id)
+    if page is None:
         return "no_raw_page"
-    ctype = next((v for k, v in (headers or {}).items() if k.lower() == "content-type"), "")
-    fresh = extract(body_bytes, page_url or art.url, encoding=content_type_charset(ctype))
+    fresh = extract(page)
 
-    values = {}
+    values: dict[str, Any] = {}
     for name in DISPLAY_FIELDS:
-        new = _field(fresh, name)
+        new = article_field(fresh, name)
         if _differs(getattr(art, name), new):
             values[name] = new
-    flags = _jsonable(_field(fresh, "flags") or {})
-    images = [_jsonable(i) for i in (_field(fresh, "images") or [])]
+    flags = jsonable(article_field(fresh, "flags") or {})
+    images = [jsonable(i) for i in (article_field(fresh, "images") or [])]
     if flags != (art.flags or {}):
         values["flags"] = flags
     if images != (art.images or []):
         values["images"] = images
-    body = _field(fresh, "body") or ""
-    simplified = _field(fresh, "body_simplified") or dedup.to_simplified(body)
+    body = article_field(fresh, "body") or ""
+    simplified = article_field(fresh, "body_simplified") or to_simplified(body)
     sig = dedup.signature(simplified or body)
     text_changed = bool(sig.normalized) and sig.content_hash != art.content_hash
     if body != art.body and not text_changed:
@@ -113,25 +132,25 @@ def reextract_article(archive: Archive, article_id: int, extract: Callable, *, d
     if not values and not text_changed:
         return "unchanged"
     if "title" in values:  # the search column follows the title
-        values["title_simplified"] = dedup.to_simplified(values["title"]) if values["title"] else None
+        values["title_simplified"] = to_simplified(values["title"]) if values["title"] else None
     if dry_run:
         return "text_changed" if text_changed else "updated"
     try:
-        with archive._write() as conn:
+        with archive.write() as conn:
             if text_changed:
                 values.update(body=body, body_simplified=simplified, content_hash=sig.content_hash)
                 conn.execute(delete(MinHashBand).where(MinHashBand.article_id == article_id))
             conn.execute(update(Article).where(Article.id == article_id).values(updated_at=utcnow(), **values))
             if text_changed:
-                archive._add_bands(conn, article_id, sig)
+                add_bands(conn, article_id, sig)
     except IntegrityError:
         return "conflict"
     return "text_changed" if text_changed else "updated"
 
 
-def reextract(archive: Archive, extract: Callable, *, site: str | None = None,
+def reextract(archive: Archive, extract: Extract, *, site: str | None = None,
               since: datetime | None = None, dry_run: bool = False,
-              progress: Callable[[int], None] | None = None) -> ReextractReport:
+              progress: Callable[[int], Any] | None = None) -> ReextractReport:
     """Re-extract every selected article; ``progress(1)`` is called after each one."""
     report = ReextractReport()
     for article_id in _article_ids(archive, site=site, since=since):

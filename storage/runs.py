@@ -5,7 +5,10 @@ takes the row when it is absent, expired, or already its own; it renews before `
 dead holder's lease simply expires. The take-over is one atomic ``UPDATE ... WHERE expires_at < now``
 so two contenders can never both succeed.
 
-Every function accepts an :class:`~sqlalchemy.Engine` or a database URL.
+Every function accepts an :class:`~sqlalchemy.Engine` or a database URL. Every function that reads
+the time takes ``now`` (default :func:`common.clock.utcnow`), so tests pass a clock instead of
+sleeping. Statuses and triggers are :class:`storage.enums.RunStatus` / :class:`~storage.enums.Trigger`
+values (CHECK constraints since migration 0003); holders default to :func:`common.hosts.holder_id`.
 """
 from __future__ import annotations
 
@@ -13,70 +16,99 @@ import hashlib
 import os
 import re
 import socket
+import threading
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select, text, update
+from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from common.clock import utcnow
+from common.hosts import holder_id
+from storage import validators
 from storage.db import make_engine
-from storage.models import CrawlRun, HttpValidator, SiteLock, utcnow
-from storage.urls import canonical_url
+from storage.enums import RunStatus, Trigger
+from storage.models import CrawlRun, SiteLock, UTCDateTime
+from storage.transactions import retrying
 
 __all__ = [
-    "start_run", "finish_run", "update_run", "get_run",
-    "acquire_lock", "renew_lock", "release_lock", "lock_holder", "default_holder",
+    "start_run", "finish_run", "update_run", "get_run", "latest_runs_by_site",
+    "acquire_lock", "renew_lock", "release_lock", "lock_holder", "live_lock_holder", "default_holder",
+    "acquire_crawl_lock", "CrawlLock", "advisory_key",
     "get_validators", "set_validators",
 ]
 
-RUN_STATUSES = ("running", "ok", "failed", "interrupted", "timeout", "locked")
-TRIGGERS = ("schedule", "manual", "due", "worker")
+RUN_STATUSES = tuple(s.value for s in RunStatus)  # compat: the values as strings
+TRIGGERS = tuple(t.value for t in Trigger)        # compat
 _COUNTERS = ("requests", "pages", "new_articles", "duplicates", "revisions", "bytes")
 _engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+EngineOrUrl = Engine | str
 
 
-def _engine(e) -> Engine:
+def _engine(e: EngineOrUrl) -> Engine:
     if isinstance(e, Engine):
         return e
     key = str(e)
-    if key not in _engines:
-        _engines[key] = make_engine(key)
-    return _engines[key]
+    with _engines_lock:
+        if key not in _engines:
+            _engines[key] = make_engine(key)
+        return _engines[key]
 
 
 def default_holder() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """compat alias of :func:`common.hosts.holder_id` (``host:pid`` of this process)."""
+    return holder_id()
+
+
+def _status(status: str) -> RunStatus:
+    try:
+        return RunStatus(status)
+    except ValueError:
+        raise ValueError(f"status must be one of {RUN_STATUSES}, not {status!r}") from None
+
+
+def _trigger(trigger: str) -> Trigger:
+    try:
+        return Trigger(trigger)
+    except ValueError:
+        raise ValueError(f"trigger must be one of {TRIGGERS}, not {trigger!r}") from None
 
 
 # ---------------------------------------------------------------------------- runs
-def start_run(engine, site: str, trigger: str = "manual", *, pid: int | None = None,
-              host: str | None = None, started_at: datetime | None = None) -> int:
-    if trigger not in TRIGGERS:
-        raise ValueError(f"trigger must be one of {TRIGGERS}, not {trigger!r}")
+def start_run(engine: EngineOrUrl, site: str, trigger: str = Trigger.MANUAL, *, pid: int | None = None,
+              host: str | None = None, started_at: datetime | None = None, now: datetime | None = None) -> int:
+    """A new ``running`` row; ``started_at`` (alias ``now``) defaults to the current time."""
+    trig = _trigger(trigger)
     with _engine(engine).begin() as conn:
         return conn.execute(insert(CrawlRun).values(
-            site=site, trigger=trigger, started_at=started_at or utcnow(), status="running",
+            site=site, trigger=trig.value, started_at=started_at or now or utcnow(), status=RunStatus.RUNNING.value,
             requests=0, pages=0, new_articles=0, duplicates=0, revisions=0, failures={}, bytes=0,
             pid=os.getpid() if pid is None else pid, host=host or socket.gethostname(),
         ).returning(CrawlRun.id)).scalar_one()
 
 
-def update_run(engine, run_id: int, **values: Any) -> None:
+def update_run(engine: EngineOrUrl, run_id: int, **values: Any) -> None:
     """Set counters (``requests``, ``pages``, ..., ``failures``) or other columns of a run."""
+    if "status" in values:
+        values["status"] = _status(values["status"]).value
+    if "trigger" in values:
+        values["trigger"] = _trigger(values["trigger"]).value
     if values:
         with _engine(engine).begin() as conn:
             conn.execute(update(CrawlRun).where(CrawlRun.id == run_id).values(**values))
 
 
-def finish_run(engine, run_id: int, status: str = "ok", *, exit_code: int | None = None,
+def finish_run(engine: EngineOrUrl, run_id: int, status: str = RunStatus.OK, *, exit_code: int | None = None,
                log_tail: str | None = None, failures: dict[str, int] | None = None,
-               **counters: int) -> None:
-    if status not in RUN_STATUSES:
-        raise ValueError(f"status must be one of {RUN_STATUSES}, not {status!r}")
+               now: datetime | None = None, **counters: int) -> None:
+    """Close a run: final ``status``, ``finished_at`` = ``now``, counters, failures, log tail (last 20k)."""
+    st = _status(status)
     unknown = set(counters) - set(_COUNTERS)
     if unknown:
         raise TypeError(f"unknown counters: {sorted(unknown)}")
-    values: dict[str, Any] = dict(status=status, finished_at=utcnow(), exit_code=exit_code,
+    values: dict[str, Any] = dict(status=st.value, finished_at=now or utcnow(), exit_code=exit_code,
                                   **counters)
     if log_tail is not None:
         values["log_tail"] = log_tail[-20000:]
@@ -85,18 +117,45 @@ def finish_run(engine, run_id: int, status: str = "ok", *, exit_code: int | None
     update_run(engine, run_id, **values)
 
 
-def get_run(engine, run_id: int) -> dict | None:
+def get_run(engine: EngineOrUrl, run_id: int) -> dict | None:
     with _engine(engine).connect() as conn:
         r = conn.execute(select(CrawlRun.__table__).where(CrawlRun.id == run_id)).mappings().first()
     return dict(r) if r else None
 
 
+#: columns of the view ``site_latest_crawl`` (migration 0002; docs/SQL.md), in order
+LATEST_CRAWL_COLUMNS = ("site", "run_id", "triggered_by", "status", "started_at", "started_at_local",
+                        "finished_at", "finished_at_local", "duration_seconds", "requests", "pages",
+                        "new_articles", "duplicates", "revisions", "bytes", "exit_code", "host")
+
+
+def latest_runs_by_site(engine: EngineOrUrl, sites: Iterable[str] | None = None) -> dict[str, dict]:
+    """``{site: row of site_latest_crawl}``: the most recent run of each site, in one query.
+
+    ``sites``: only these (``None``: every site with a run). Times are aware UTC datetimes.
+    """
+    sql = f"SELECT {', '.join(LATEST_CRAWL_COLUMNS)} FROM site_latest_crawl"
+    params: dict[str, Any] = {}
+    wanted = None if sites is None else sorted(set(sites))
+    if wanted is not None:
+        if not wanted:
+            return {}
+        sql += " WHERE site IN :sites"
+        params["sites"] = wanted
+    stmt = text(sql + " ORDER BY site").columns(started_at=UTCDateTime(), finished_at=UTCDateTime())
+    if wanted is not None:
+        stmt = stmt.bindparams(bindparam("sites", expanding=True))
+    with _engine(engine).connect() as conn:
+        return {r["site"]: dict(r) for r in conn.execute(stmt, params).mappings()}
+
+
 # ---------------------------------------------------------------------------- locks
-def acquire_lock(engine, site: str, holder: str | None = None, ttl_seconds: float = 3600) -> bool:
+def acquire_lock(engine: EngineOrUrl, site: str, holder: str | None = None, ttl_seconds: float = 3600, *,
+                 now: datetime | None = None) -> bool:
     """Take the lease on ``site`` for ``holder``; ``False`` if someone else holds a live lease."""
-    holder = holder or default_holder()
+    holder = holder or holder_id()
     eng = _engine(engine)
-    now = utcnow()
+    now = now or utcnow()
     expires = now + timedelta(seconds=ttl_seconds)
     try:
         with eng.begin() as conn:
@@ -115,33 +174,34 @@ def acquire_lock(engine, site: str, holder: str | None = None, ttl_seconds: floa
         return res.rowcount == 1
 
 
-def renew_lock(engine, site: str, holder: str | None = None, ttl_seconds: float = 3600) -> bool:
+def renew_lock(engine: EngineOrUrl, site: str, holder: str | None = None, ttl_seconds: float = 3600, *,
+               now: datetime | None = None) -> bool:
     """Extend the lease if ``holder`` still holds it (even if it lapsed and nobody took it)."""
-    holder = holder or default_holder()
+    holder = holder or holder_id()
     with _engine(engine).begin() as conn:
         res = conn.execute(
             update(SiteLock).where(SiteLock.site == site, SiteLock.holder == holder)
-            .values(expires_at=utcnow() + timedelta(seconds=ttl_seconds))
+            .values(expires_at=(now or utcnow()) + timedelta(seconds=ttl_seconds))
         )
         return res.rowcount == 1
 
 
-def release_lock(engine, site: str, holder: str | None = None) -> bool:
-    holder = holder or default_holder()
+def release_lock(engine: EngineOrUrl, site: str, holder: str | None = None) -> bool:
+    holder = holder or holder_id()
     with _engine(engine).begin() as conn:
         res = conn.execute(delete(SiteLock).where(SiteLock.site == site, SiteLock.holder == holder))
         return res.rowcount == 1
 
 
-def lock_holder(engine, site: str) -> dict | None:
-    """``{"holder", "acquired_at", "expires_at", "expired"}`` or ``None``."""
+def lock_holder(engine: EngineOrUrl, site: str, *, now: datetime | None = None) -> dict | None:
+    """``{"holder", "acquired_at", "expires_at", "expired"}`` or ``None`` (``expired`` as of ``now``)."""
     with _engine(engine).connect() as conn:
         r = conn.execute(select(SiteLock.holder, SiteLock.acquired_at, SiteLock.expires_at)
                          .where(SiteLock.site == site)).first()
     if r is None:
         return None
     return dict(holder=r.holder, acquired_at=r.acquired_at, expires_at=r.expires_at,
-                expired=r.expires_at < utcnow())
+                expired=r.expires_at < (now or utcnow()))
 
 
 # ---------------------------------------------------------------------------- crawl locks
@@ -158,11 +218,11 @@ def advisory_key(site: str) -> int:
 class CrawlLock:
     """The lock one crawl process holds on its site for the whole crawl (see :func:`acquire_crawl_lock`)."""
 
-    def __init__(self, engine: Engine, site: str, holder: str, session_conn=None):
+    def __init__(self, engine: Engine, site: str, holder: str, session_conn: Connection | None = None):
         self.engine, self.site, self.holder, self.session_conn = engine, site, holder, session_conn
 
-    def renew(self, ttl_seconds: float) -> bool:
-        return renew_lock(self.engine, self.site, self.holder, ttl_seconds)
+    def renew(self, ttl_seconds: float, *, now: datetime | None = None) -> bool:
+        return renew_lock(self.engine, self.site, self.holder, ttl_seconds, now=now)
 
     def release(self) -> None:
         try:
@@ -178,8 +238,8 @@ class CrawlLock:
                     self.session_conn = None
 
 
-def acquire_crawl_lock(engine, site: str, holder: str | None = None,
-                       ttl_seconds: float = 3600) -> CrawlLock | None:
+def acquire_crawl_lock(engine: EngineOrUrl, site: str, holder: str | None = None,
+                       ttl_seconds: float = 3600, *, now: datetime | None = None) -> CrawlLock | None:
     """Lock ``site`` for one crawl process, or ``None`` when another live holder has it.
 
     Both backends use the lease row (:func:`acquire_lock`), which also shows who holds the site.
@@ -188,7 +248,7 @@ def acquire_crawl_lock(engine, site: str, holder: str | None = None,
     crawl lease whose advisory lock is free belongs to a dead process and is taken over at once,
     instead of blocking the site until the lease expires.
     """
-    holder = holder or default_holder()
+    holder = holder or holder_id()
     eng = _engine(engine)
     session_conn = None
     if eng.dialect.name == "postgresql":
@@ -199,11 +259,11 @@ def acquire_crawl_lock(engine, site: str, holder: str | None = None,
             session_conn.close()
             return None
     try:
-        ok = acquire_lock(eng, site, holder, ttl_seconds)
+        ok = acquire_lock(eng, site, holder, ttl_seconds, now=now)
         if not ok and session_conn is not None:
-            current = lock_holder(eng, site)
+            current = lock_holder(eng, site, now=now)
             if current and CRAWL_HOLDER_RE.match(current["holder"]):
-                ok = _take_over(eng, site, current["holder"], holder, ttl_seconds)
+                ok = _take_over(eng, site, current["holder"], holder, ttl_seconds, now=now)
     except BaseException:
         if session_conn is not None:
             session_conn.invalidate()
@@ -218,11 +278,11 @@ def acquire_crawl_lock(engine, site: str, holder: str | None = None,
     return CrawlLock(eng, site, holder, session_conn)
 
 
-def live_lock_holder(engine, site: str) -> dict | None:
+def live_lock_holder(engine: EngineOrUrl, site: str, *, now: datetime | None = None) -> dict | None:
     """:func:`lock_holder` when the holder is alive: the lease has not expired and, on PostgreSQL,
     a crawl holder still holds its advisory lock (a dead crawl's lease reads as free)."""
     eng = _engine(engine)
-    info = lock_holder(eng, site)
+    info = lock_holder(eng, site, now=now)
     if not info or info["expired"]:
         return None
     if eng.dialect.name == "postgresql" and CRAWL_HOLDER_RE.match(info["holder"]):
@@ -236,8 +296,9 @@ def live_lock_holder(engine, site: str) -> dict | None:
     return info
 
 
-def _take_over(engine: Engine, site: str, old_holder: str, holder: str, ttl_seconds: float) -> bool:
-    now = utcnow()
+def _take_over(engine: Engine, site: str, old_holder: str, holder: str, ttl_seconds: float, *,
+               now: datetime | None = None) -> bool:
+    now = now or utcnow()
     with engine.begin() as conn:
         res = conn.execute(update(SiteLock).where(SiteLock.site == site, SiteLock.holder == old_holder)
                            .values(holder=holder, acquired_at=now, expires_at=now + timedelta(seconds=ttl_seconds)))
@@ -245,15 +306,11 @@ def _take_over(engine: Engine, site: str, old_holder: str, holder: str, ttl_seco
 
 
 # ---------------------------------------------------------------------------- validators
-def get_validators(engine, url: str) -> tuple[str | None, str | None] | None:
+def get_validators(engine: EngineOrUrl, url: str) -> tuple[str | None, str | None] | None:
     with _engine(engine).connect() as conn:
-        r = conn.execute(select(HttpValidator.etag, HttpValidator.last_modified)
-                         .where(HttpValidator.url == canonical_url(url))).first()
-    return None if r is None else (r.etag, r.last_modified)
+        return validators.get_validators(conn, url)
 
 
-def set_validators(engine, url: str, etag: str | None, last_modified: str | None) -> None:
-    eng = _engine(engine)
-    from storage.archive import Archive
-
-    Archive(engine=eng).set_validators(url, etag, last_modified)
+def set_validators(engine: EngineOrUrl, url: str, etag: str | None, last_modified: str | None, *,
+                   now: datetime | None = None) -> None:
+    retrying(_engine(engine), lambda conn: validators.set_validators(conn, url, etag, last_modified, now=now))

@@ -37,9 +37,11 @@ import re
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, bindparam, text
 
+from common.text import to_simplified
 from storage.db import make_engine
+from storage.models import UTCDateTime
 
 __all__ = ["Hit", "search", "query_terms", "like_pattern", "fts5_phrase", "make_snippet"]
 
@@ -69,10 +71,8 @@ class Hit:
 # ---------------------------------------------------------------------------- query handling
 def query_terms(query: str) -> list[str]:
     """Simplified (OpenCC t2s), whitespace-split, de-duplicated terms, in order."""
-    from storage.dedup import to_simplified
-
     out: list[str] = []
-    for t in to_simplified(query or "").split():
+    for t in (to_simplified(query or "") or "").split():
         if t not in out:
             out.append(t)
     return out
@@ -144,10 +144,6 @@ def _filters(params: dict, site, since, until) -> str:
 
 def _stmt(sql: str, params: dict):
     """``text(sql)`` with times bound and read through :class:`UTCDateTime` on both backends."""
-    from sqlalchemy import bindparam
-
-    from storage.models import UTCDateTime
-
     stmt = text(sql)
     for name in ("since", "until"):
         if name in params:

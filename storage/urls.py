@@ -66,9 +66,7 @@ def _drop_param(name: str, value: str) -> bool:
     n = name.lower()
     if n in TRACKING_PARAMS or n.startswith(_TRACKING_PREFIXES):
         return True
-    if n == "sid" and _SESSIONISH.match(value or ""):
-        return True
-    return False
+    return bool(n == "sid" and _SESSIONISH.match(value or ""))
 
 
 def canonical_url(url: str) -> str:

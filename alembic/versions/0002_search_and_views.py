@@ -21,6 +21,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 
 from alembic import op
+from common.text import to_simplified  # OpenCC t2s, the same converter the archive uses on insert
 
 revision: str = "0002"
 down_revision: str | Sequence[str] | None = "0001"
@@ -157,8 +158,6 @@ VIEW_NAMES = ("site_latest_crawl", "site_daily_counts", "article_view")
 
 
 def _backfill_title_simplified(conn) -> None:
-    from storage.dedup import to_simplified
-
     last = 0
     while True:
         rows = conn.execute(sa.text(
