@@ -1,84 +1,94 @@
-"""Item pipelines: extraction (pure functions) then storage.
+"""Item pipelines: thin Scrapy adapters over :class:`crawler.ingest.IngestService`.
 
-Items are plain dicts made by the spider (``kind``: article | list | feed | sitemap | failed).
-Nothing fetched is dropped silently: every item becomes a ``pages`` row with an outcome, and
-articles additionally an article / revision / sighting.
+Items are :class:`crawler.items.FetchedPage` objects made by the spider (``kind``: article | list |
+feed | sitemap | failed | refused). Nothing fetched is dropped silently: every item becomes a
+``pages`` row with an outcome, and articles additionally an article / revision / sighting.
+
+* :class:`ExtractPipeline` classifies and extracts article pages (pure, on the reactor thread),
+  with the spider's profile hints;
+* :class:`StorePipeline` writes them to the archive in a worker thread (``deferToThread``), one
+  write at a time (``GOVNEWS_STORE_THREADS``, default 1), so the reactor keeps downloading while the
+  database works; a failed write goes to the dead-letter file (:class:`crawler.deadletter.DeadLetterGuard`).
+  Disabled with ``GOVNEWS_STORE_ENABLED = False``.
 """
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import DeferredSemaphore
+from twisted.internet.threads import deferToThread
 
+from crawler.deadletter import COOLDOWN_SETTING, DEFAULT_COOLDOWN, DeadLetterGuard, DeadLetterWriter, deadletter_dir
+from crawler.ingest import IngestService, profile_hints
+from crawler.items import FetchedPage
 from crawler.services import get_archive
 
 logger = logging.getLogger(__name__)
 
+STORE_ENABLED_SETTING = "GOVNEWS_STORE_ENABLED"
+STORE_THREADS_SETTING = "GOVNEWS_STORE_THREADS"
+DEFAULT_STORE_THREADS = 1
+
+T = TypeVar("T")
+#: runs ``fn(arg)`` off the reactor thread and awaits the result
+InThread = Callable[[Callable[[Any], T], Any], Awaitable[T]]
+
+
+class ThreadRunner:
+    """``await runner(fn, arg)``: ``fn(arg)`` in the reactor's thread pool, at most ``limit`` at once."""
+
+    def __init__(self, limit: int = DEFAULT_STORE_THREADS):
+        self.semaphore = DeferredSemaphore(max(1, limit))
+
+    async def __call__(self, fn: Callable[[Any], T], arg: Any) -> T:
+        return await maybe_deferred_to_future(self.semaphore.run(deferToThread, fn, arg))
+
 
 class ExtractPipeline:
-    """Runs :func:`crawler.extract.extract` on article pages and classifies what came back."""
+    """Classify -> extract -> hostile check (:meth:`crawler.ingest.IngestService.extract`)."""
 
     def __init__(self, crawler):
         self.crawler = crawler
+        self.ingest = IngestService(None, stats=crawler.stats, hints_for=self.hints_for)
+        self._hints: dict[str, Any] | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
 
-    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        if item.get("kind") != "article":
-            item.setdefault("outcome", item.get("kind"))
-            return item
-        from crawler.extract.pipeline import extract_page
-        from crawler.reliability import hostile_signs
+    def hints_for(self, site: str | None) -> dict[str, Any]:
+        """The crawl's own profile hints (the profile the spider was started with)."""
+        if self._hints is None:
+            self._hints = profile_hints(getattr(self.crawler.spider, "profile", None))
+        return self._hints
 
-        content_type = item["headers"].get("Content-Type")
-        try:
-            hints = dict(item.get("hints") or {})
-            encoding = hints.pop("encoding", None) or item.get("charset")
-            outcome, reason, article = extract_page(item["body"], item["url"], status=item["status"],
-                                                    content_type=content_type, encoding=encoding, hints=hints)
-            item["outcome"], item["reason"] = outcome, reason
-            if article is not None:
-                item["article"] = article
-                if not (article.body or "").strip():
-                    item["outcome"], item["reason"] = "failed", "empty_body"
-                # the codec extraction settled on: no second charset detection for this check
-                elif signs := hostile_signs(item["body"], item["url"], article.encoding):
-                    article.flags["hostile"] = signs
-                    item["reason"] = "hostile: " + ", ".join(signs)
-                    self.crawler.stats.inc_value("govnews/hostile_pages")
-        except Exception as exc:  # extraction bugs must not lose the page: record it as failed
-            logger.exception("extraction failed for %s", item["url"])
-            item["outcome"], item["reason"] = "failed", f"extract_error: {type(exc).__name__}: {exc}"[:500]
-        self.crawler.stats.inc_value(f"govnews/outcome/{item['outcome']}")
-        return item
+    def process_item(self, item: FetchedPage) -> FetchedPage:
+        return self.ingest.extract(item)
 
 
 class StorePipeline:
-    """Writes every page and every article to the archive (``storage.archive.Archive``)."""
+    """Writes every page and every article to the archive (:meth:`crawler.ingest.IngestService.store`)."""
 
-    def __init__(self, crawler):
+    def __init__(self, crawler, *, in_thread: InThread | None = None):
         self.crawler = crawler
         self.archive = get_archive(crawler)
+        self.ingest = IngestService(self.archive, stats=crawler.stats)
+        self.in_thread = in_thread or ThreadRunner(
+            crawler.settings.getint(STORE_THREADS_SETTING, DEFAULT_STORE_THREADS))
+        self.guard: DeadLetterGuard | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
-        if not crawler.settings.getbool("GOVNEWS_STORE_ENABLED", True):
+        if not crawler.settings.getbool(STORE_ENABLED_SETTING, True):
             raise NotConfigured
         return cls(crawler)
 
     def open_spider(self, spider=None):
-        spider = spider or self.crawler.spider
-        profile = spider.profile
-        from crawler.deadletter import (
-            COOLDOWN_SETTING,
-            DEFAULT_COOLDOWN,
-            DeadLetterGuard,
-            DeadLetterWriter,
-            deadletter_dir,
-        )
+        profile = (spider or self.crawler.spider).profile
         settings = self.crawler.settings
         self.guard = DeadLetterGuard(DeadLetterWriter(deadletter_dir(settings), self.archive.url),
                                      settings.getfloat(COOLDOWN_SETTING, DEFAULT_COOLDOWN), self.crawler.stats)
@@ -88,33 +98,15 @@ class StorePipeline:
             logger.exception("could not register site %s in the archive", profile.name)
 
     def close_spider(self, spider=None):
-        if getattr(self, "guard", None) is not None:
+        if self.guard is not None:
             self.guard.writer.close()
 
-    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        """Store the item; when the archive fails, keep it as a dead letter (never lose a page)."""
-        guard = getattr(self, "guard", None)
-        return guard.process(item, self.store) if guard is not None else self.store(item)
+    async def process_item(self, item: FetchedPage) -> FetchedPage:
+        """Store the item off the reactor thread; when the archive fails, keep it as a dead letter
+        (never lose a page)."""
+        if self.guard is None:
+            return await self.store(item)
+        return await self.guard.process_async(item, self.store)
 
-    def store(self, item: dict[str, Any]) -> dict[str, Any]:
-        stats = self.crawler.stats
-        page_id = item.get("page_id") or self.archive.record_page(
-            item["site"], item["url"], status=item.get("status"), headers=item.get("headers") or {},
-            body=item.get("body") or b"", outcome=item.get("outcome") or item["kind"],
-            reason=item.get("reason"), fetched_at=item.get("fetched_at"),
-        )
-        item["page_id"] = page_id      # a dead letter written after this point is not recorded twice
-        stats.inc_value("govnews/bytes", len(item.get("body") or b""))
-        article = item.get("article")
-        if item.get("outcome") == "article" and article is not None:
-            result = self.archive.store_article(item["site"], item["url"], article, page_id=page_id,
-                                               status=item.get("status") or 200)
-            stats.inc_value(f"govnews/articles/{result.outcome}")
-            # the page was recorded as "article" before dedup; say what it turned out to be
-            if result.outcome in ("duplicate", "seen", "revision"):
-                page_outcome = "revision" if result.outcome == "revision" else "duplicate"
-                self.archive.set_page_outcome(page_id, page_outcome,
-                                              reason=f"{result.outcome}: article {result.article_id}")
-            item["store_outcome"] = result.outcome
-            item["article_id"] = result.article_id
-        return item
+    async def store(self, item: FetchedPage) -> FetchedPage:
+        return await self.in_thread(self.ingest.store, item)

@@ -1,4 +1,5 @@
-"""Faults: the archive goes away (dead letters, replay, idempotence) and security of redirects/logs."""
+"""Faults: the archive goes away mid-crawl (dead letters, replay) and security of redirects/logs.
+The dead-letter writer, guard and replay themselves are tested in tests/test_deadletter.py."""
 from __future__ import annotations
 
 import os
@@ -6,26 +7,15 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import UTC, datetime
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
-from sqlalchemy.exc import OperationalError
 
-from crawler.deadletter import DeadLetterGuard, DeadLetterWriter, letter_files, replay
+from crawler.deadletter import letter_files
 from storage.db import make_engine
 from storage.models import Article, Page, Sighting
-from tests.support.badserver import article_html
 from tests.support.crawl import REPO
-
-
-def page_item(i: int, kind: str = "article", **extra):
-    _, html = article_html(f"dl-{i}", 300 + i)
-    return {"kind": kind, "site": "demo", "url": f"http://127.0.0.1:9/a/dl-{i}.html",
-            "request_url": f"http://127.0.0.1:9/a/dl-{i}.html", "status": 200,
-            "headers": {"Content-Type": "text/html; charset=utf-8"}, "body": html.encode("utf-8"),
-            "charset": "utf-8", "fetched_at": datetime(2024, 5, 1, 8, i, tzinfo=UTC), **extra}
 
 
 def counts(url):
@@ -34,73 +24,6 @@ def counts(url):
         out = tuple(conn.scalar(select(func.count(t.id))) for t in (Page, Article, Sighting))
     engine.dispose()
     return out
-
-
-def test_database_down_items_go_to_dead_letters_and_replay_is_idempotent(db_url, tmp_path):
-    from storage.archive import Archive
-
-    def broken(item):
-        raise OperationalError("INSERT", {}, Exception("server closed the connection unexpectedly"))
-
-    clock = [0.0]
-    writer = DeadLetterWriter(tmp_path, db_url)
-    guard = DeadLetterGuard(writer, cooldown=30, clock=lambda: clock[0])
-    items = [page_item(i) for i in range(3)] + [page_item(9, kind="failed", reason="timeout", body=b"")]
-    for item in items:
-        assert guard.process(item, broken)["deadletter"]
-    assert guard.open_until == 30            # the circuit opened once; later items skipped the database
-    writer.close()
-    assert writer.written == 4 and len(letter_files(tmp_path, "demo")) == 1
-
-    with Archive(db_url) as archive:
-        report = replay(archive, tmp_path, db_url=db_url)
-    assert (report.records, report.stored, report.failed) == (4, 4, 0)
-    assert report.outcomes["new"] == 3
-    assert counts(db_url) == (4, 3, 3) and not letter_files(tmp_path)   # replayed files are removed
-
-    # a crash between storing and removing the file: the same letters replayed again change nothing
-    writer = DeadLetterWriter(tmp_path, db_url)
-    for item in items:
-        writer.write(item, "again")
-    writer.close()
-    with Archive(db_url) as archive:
-        report = replay(archive, tmp_path, db_url=db_url)
-    assert report.already == 4 and report.outcomes["seen"] == 3
-    assert counts(db_url) == (4, 3, 3), "nothing doubled"
-
-
-def test_letters_for_another_database_and_live_files_are_left_alone(sqlite_url, tmp_path):
-    from storage.archive import Archive
-
-    other = DeadLetterWriter(tmp_path, "postgresql+psycopg://u:pw@127.0.0.1/otherdb")
-    other.write(page_item(1), "x")
-    other.close()
-    live = DeadLetterWriter(tmp_path, sqlite_url)
-    live.write(page_item(2), "x")                          # still open: its flock is held
-    with Archive(sqlite_url) as archive:
-        report = replay(archive, tmp_path, db_url=sqlite_url)
-        assert report.records == 0 and len(report.skipped_files) == 2
-        live.close()
-        report = replay(archive, tmp_path, db_url=sqlite_url)
-        assert report.stored == 1
-        report = replay(archive, tmp_path, db_url=sqlite_url, any_db=True)
-        assert report.stored == 1 and not letter_files(tmp_path)
-
-
-def test_replay_command(sqlite_url, tmp_path):
-    from govnews.cli import main
-
-    writer = DeadLetterWriter(tmp_path, sqlite_url)
-    writer.write(page_item(4), "OperationalError: database is locked")
-    writer.close()
-    runner = CliRunner()
-    dry = runner.invoke(main, ["replay", "--db", sqlite_url, "--dir", str(tmp_path), "--dry-run"])
-    assert dry.exit_code == 0 and "1 dead letter(s)" in dry.output
-    res = runner.invoke(main, ["replay", "--db", sqlite_url, "--dir", str(tmp_path)])
-    assert res.exit_code == 0, res.output
-    assert "1 stored" in res.output and counts(sqlite_url)[1] == 1
-    helptext = runner.invoke(main, ["replay", "--help"]).output
-    assert "Examples:" in helptext
 
 
 @pytest.mark.postgres

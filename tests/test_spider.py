@@ -11,6 +11,7 @@ from scrapy.utils.test import get_reactor_settings
 from twisted.internet.error import DNSLookupError, TimeoutError
 from twisted.python.failure import Failure
 
+from crawler.items import FetchedPage
 from crawler.spiders.gov_news import CHAIN, KIND, PAGING, PENDING, GovNewsSpider, failure_reason
 
 FIX = Path(__file__).parent / "fixtures" / "discovery"
@@ -45,7 +46,7 @@ def response(url, name=None, body=None, status=200, meta=None):
 def split(outputs):
     outputs = list(outputs)
     reqs = [o for o in outputs if isinstance(o, Request)]
-    return reqs, [o for o in outputs if isinstance(o, dict)]
+    return reqs, [o for o in outputs if isinstance(o, FetchedPage)]
 
 
 def test_profile_delay_goes_to_settings_and_site_args_are_required(tmp_path):
@@ -68,7 +69,8 @@ def test_trs_list_page_yields_articles_one_next_page_and_a_page_record(tmp_path)
     assert [r.url for r in paging] == ["http://gov.example.cn/xwzx/gzdt/index_1.html"]
     assert paging[0].meta[CHAIN] == url and paging[0].meta["handle_httpstatus_list"] == [304]
     assert not [r for r in reqs if "calendar" in r.url or r.url.endswith(".pdf")]
-    assert [i["kind"] for i in items] == ["list"] and items[0]["body"].startswith(b"<html>")
+    assert [i.kind for i in items] == ["list"] and items[0].body.startswith(b"<html>")
+    assert items[0].site == "t" and items[0].request_url == url and items[0].charset is None
 
 
 def test_hanweb_column_walks_dataproxy_pages_one_after_another(tmp_path):
@@ -106,7 +108,7 @@ def test_feed_links_become_article_requests_on_site_only(tmp_path):
     reqs, items = split(spider.parse_feed(TextResponse("http://gov.example.cn/rss.xml", body=rss,
                                                        request=Request("http://gov.example.cn/rss.xml"))))
     assert [r.url for r in reqs] == ["http://gov.example.cn/art/2024/10/24/art_1_2.html"]
-    assert items[0]["kind"] == "feed"
+    assert items[0].kind == "feed"
 
 
 def test_errors_become_records_with_reasons(tmp_path):
@@ -119,13 +121,37 @@ def test_errors_become_records_with_reasons(tmp_path):
         return list(spider.on_error(f))[0]
 
     not_found = HtmlResponse(req.url, status=404, body=b"gone", request=req)
-    assert record(HttpError(not_found, "404")).items() >= {"kind": "failed", "reason": "http_404", "status": 404}.items()
-    assert record(TimeoutError())["reason"] == "timeout"
-    assert record(DNSLookupError())["reason"] == "dns"
+    gone = record(HttpError(not_found, "404"))
+    assert (gone.kind, gone.reason, gone.status, gone.body) == ("failed", "http_404", 404, b"gone")
+    assert (gone.url, gone.request_kind, gone.fetched_at.tzinfo is not None) == (req.url, "article", True)
+    assert record(TimeoutError()).reason == "timeout"
+    assert record(DNSLookupError()).reason == "dns"
     robots = record(IgnoreRequest("Forbidden by robots.txt"))
-    assert robots["kind"] == "refused" and robots["reason"] == "robots_disallowed"
+    assert robots.kind == "refused" and robots.reason == "robots_disallowed"
     assert crawler.stats.get_value("govnews/failed/http_404") == 1
 
 
 def test_failure_reason_of_unknown_errors_is_snake_case():
     assert failure_reason(Failure(KeyError("x"))) == "key_error"
+
+
+def test_article_items_carry_the_link_and_charset_but_no_hints(tmp_path):
+    spider, _ = make_spider(tmp_path, hints='body_selector = "div.TRS_Editor"')
+    url = "http://gov.example.cn/xwzx/gzdt/202110/t20211029_1.html"
+    resp = HtmlResponse(url, body=b"<html><body>x</body></html>", encoding="utf-8",
+                        headers={"Content-Type": "text/html; charset=GBK"},
+                        request=Request(url, meta={"govnews_link_text": "标题", "govnews_list_url": "http://l/"}))
+    (page,) = spider.parse_article(resp)
+    assert isinstance(page, FetchedPage) and page.kind == "article" and page.charset == "GBK"
+    assert (page.link_text, page.list_url) == ("标题", "http://l/")
+    assert page.headers["Content-Type"] == "text/html; charset=GBK"
+    assert not hasattr(page, "hints")     # the pipeline takes the profile's hints (crawler.ingest)
+
+
+def test_redirected_request_failure_records_the_url_asked_for(tmp_path):
+    spider, _ = make_spider(tmp_path)
+    req = Request("http://gov.example.cn/b.html", meta={KIND: "list", "redirect_urls": ["http://gov.example.cn/a.html"]})
+    f = Failure(TimeoutError())
+    f.request = req
+    (page,) = spider.on_error(f)
+    assert (page.url, page.request_url, page.status, page.body) == ("http://gov.example.cn/a.html", req.url, None, b"")

@@ -2,14 +2,14 @@
 
 It reads a site profile (``sites/NAME.toml``), walks the profile's list pages newest first, follows
 pagination (plain links, TRS ``createPageHTML``, Hanweb datastore/dataproxy), feeds and sitemaps,
-and yields one item per fetched page. Extraction and storage happen in the item pipelines; which
+and yields one item (:class:`crawler.items.FetchedPage`) per fetched page or failed request.
+Extraction and storage happen in the item pipelines (:mod:`crawler.ingest`); which
 articles are already archived is decided by :class:`crawler.middlewares.IncrementalMiddleware`.
 """
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,6 +22,7 @@ from crawler.discovery import feeds
 from crawler.discovery import links as L
 from crawler.discovery.traps import CrawlBudget
 from crawler.extract.decode import content_type_charset, decode_html
+from crawler.items import FetchedPage
 from crawler.profiles import load_profile
 from storage.urls import canonical_url
 
@@ -118,20 +119,8 @@ class GovNewsSpider(scrapy.Spider):
                 yield req
 
     # --- callbacks ---------------------------------------------------------------------------------
-    def page_item(self, response: Response, kind: str, **extra: Any) -> dict[str, Any]:
-        return {
-            "kind": kind,
-            "site": self.site,
-            "url": response.url,
-            "request_url": response.request.url if response.request else response.url,
-            "status": response.status,
-            "headers": {k.decode("latin-1"): b", ".join(v).decode("latin-1")
-                        for k, v in response.headers.items()},
-            "body": response.body,
-            "charset": header_charset(response),
-            "fetched_at": datetime.now(UTC),
-            **extra,
-        }
+    def page_item(self, response: Response, kind: str, **extra: Any) -> FetchedPage:
+        return FetchedPage.from_response(response, kind, site=self.site, **extra)
 
     def parse_list(self, response: Response) -> Iterator[Any]:
         meta = response.meta
@@ -181,17 +170,16 @@ class GovNewsSpider(scrapy.Spider):
         # further columns below a start page (section menus on a home page)
         if meta.get(START) or not meta.get(PAGING):
             for link in found:
-                if kinds[link.url] == "list" and link.url not in pending and self._same_site(link.url):
-                    if req := self.make_request(link.url, "list", depth=depth + 1):
-                        yield req
+                if (kinds[link.url] == "list" and link.url not in pending and self._same_site(link.url)
+                        and (req := self.make_request(link.url, "list", depth=depth + 1))):
+                    yield req
         for feed in L.feed_links(tree, base):
             if req := self.make_request(feed, "feed", depth=depth + 1):
                 yield req
 
     def parse_article(self, response: Response) -> Iterator[Any]:
         yield self.page_item(response, "article",
-                             link_text=response.meta.get(LINK_TEXT), list_url=response.meta.get(SOURCE_LIST),
-                             hints=self._extract_hints())
+                             link_text=response.meta.get(LINK_TEXT), list_url=response.meta.get(SOURCE_LIST))
 
     def parse_feed(self, response: Response) -> Iterator[Any]:
         if response.status == NOT_MODIFIED:
@@ -199,9 +187,9 @@ class GovNewsSpider(scrapy.Spider):
             return
         yield self.page_item(response, "feed")
         for link in feeds.parse_feed(response.body, response.url):
-            if self._same_site(link.url):
-                if req := self.make_request(link.url, "article", **{LINK_TEXT: link.text, SOURCE_LIST: response.url}):
-                    yield req
+            meta = {LINK_TEXT: link.text, SOURCE_LIST: response.url}
+            if self._same_site(link.url) and (req := self.make_request(link.url, "article", **meta)):
+                yield req
 
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
         if response.status == NOT_MODIFIED:
@@ -213,30 +201,21 @@ class GovNewsSpider(scrapy.Spider):
             kind = L.classify_url(url, "", article_re=self.article_re, list_re=self.list_re, deny_re=self.deny_re)
             if url.endswith(".xml"):
                 kind = "sitemap"
-            if kind in ("article", "sitemap"):
-                if req := self.make_request(url, kind):
-                    yield req
+            if kind in ("article", "sitemap") and (req := self.make_request(url, kind)):
+                yield req
 
-    def on_error(self, failure: Failure) -> Iterator[dict[str, Any]]:
+    def on_error(self, failure: Failure) -> Iterator[FetchedPage]:
         """Every request that ends in an error becomes a ``failed`` record with its reason."""
         request = failure.request
         response = getattr(failure.value, "response", None)
         reason = failure_reason(failure)
         refused = failure.check(IgnoreRequest) is not None and response is None and reason in REFUSAL_REASONS
         self.crawler.stats.inc_value(f"govnews/{'refused' if refused else 'failed'}/{reason}")
-        yield {
-            "kind": "refused" if refused else "failed",
-            "site": self.site,
-            "url": (request.meta.get("redirect_urls") or [request.url])[0],   # the URL asked for
-            "request_url": request.url,
-            "status": response.status if response is not None else None,
-            "headers": {},
-            "body": response.body if response is not None else b"",
-            "charset": None,
-            "fetched_at": datetime.now(UTC),
-            "reason": reason,
-            "request_kind": request.meta.get(KIND),
-        }
+        yield FetchedPage.failure(
+            self.site, (request.meta.get("redirect_urls") or [request.url])[0],   # the URL asked for
+            reason, kind="refused" if refused else "failed", request_url=request.url,
+            status=response.status if response is not None else None,
+            body=response.body if response is not None else b"", request_kind=request.meta.get(KIND))
 
     # --- helpers -------------------------------------------------------------------------------------
     def link_kind(self, link: L.Link) -> str:
@@ -250,11 +229,6 @@ class GovNewsSpider(scrapy.Spider):
     def _same_site(self, url: str) -> bool:
         host = (urlsplit(url).hostname or "").lower()
         return any(host == d or host.endswith("." + d) for d in self.allowed_domains)
-
-    def _extract_hints(self) -> dict[str, Any]:
-        h = self.profile.hints
-        return {k: v for k, v in (("body_selector", h.body_selector), ("title_selector", h.title_selector),
-                                  ("encoding", h.encoding)) if v}
 
     def closed(self, reason: str) -> None:
         for why, count in self.budget.refused.items():
