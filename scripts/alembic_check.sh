@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
 # Models and migrations must not drift: `alembic upgrade head` on a fresh database, then
 # `alembic check`, on SQLite and (when reachable; required under CI=true) on PostgreSQL.
+# Through storage.db (the Alembic Config is built in code: no alembic.ini, any cwd), so this checks
+# the migrations the package really runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN="${BIN:-.venv/bin}"
-ALEMBIC="$BIN/alembic"
 PY="$BIN/python"
+migrate_and_check() {
+    "$PY" -c 'import sys
+from storage.db import check_db, upgrade_db
+upgrade_db(sys.argv[1])
+check_db(sys.argv[1])' "$1"
+}
 PG_HOST="${GOVNEWS_TEST_PG_HOST:-127.0.0.1}"
 PG_PORT="${GOVNEWS_TEST_PG_PORT:-5432}"
 
@@ -13,9 +20,7 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
 echo "== alembic check (SQLite)"
-url="sqlite:///$tmp/check.db"
-"$ALEMBIC" -x db="$url" upgrade head
-"$ALEMBIC" -x db="$url" check
+migrate_and_check "sqlite:///$tmp/check.db"
 
 echo "== alembic check (PostgreSQL $PG_HOST:$PG_PORT)"
 # prints "user dbname" of a working admin connection, or nothing
@@ -49,7 +54,5 @@ c.execute(sys.argv[5]); c.close()' "$PG_HOST" "$PG_PORT" "$pg_user" "$pg_db" "$1
 }
 pgexec "CREATE DATABASE \"$name\""
 trap 'pgexec "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)"; rm -rf "$tmp"' EXIT
-url="postgresql+psycopg://$pg_user@$PG_HOST:$PG_PORT/$name"
-"$ALEMBIC" -x db="$url" upgrade head
-"$ALEMBIC" -x db="$url" check
+migrate_and_check "postgresql+psycopg://$pg_user@$PG_HOST:$PG_PORT/$name"
 echo "alembic check: OK"

@@ -133,16 +133,174 @@ def test_default_url_and_rewrite(monkeypatch, tmp_path):
     from storage.db import default_db_url, mask_url, normalize_db_url
 
     monkeypatch.delenv("GOVNEWS_DB_URL", raising=False)
-    assert default_db_url() == "sqlite:///data/archive.db"
+    monkeypatch.delenv("GOVNEWS_DATA_DIR", raising=False)
+    home = tmp_path / "home"
+    monkeypatch.setenv("GOVNEWS_HOME", str(home))
+    assert default_db_url() == f"sqlite:///{(home / 'data' / 'archive.db').as_posix()}"
     monkeypatch.setenv("GOVNEWS_DB_URL", "postgresql://u:secret@h/db")
     assert default_db_url() == "postgresql+psycopg://u:secret@h/db"
-    assert "secret" not in mask_url(default_db_url())
+    assert mask_url(default_db_url()) == "postgresql+psycopg://u:***@h/db"
+    assert mask_url("redis://:pw@127.0.0.1:6379/0") == "redis://:***@127.0.0.1:6379/0"
+    assert mask_url("sqlite:///x.db") == "sqlite:///x.db"
     assert normalize_db_url("postgres://h/db") == "postgresql+psycopg://h/db"
-    # the default SQLite file's directory is created relative to the cwd
+    # the default SQLite file lives under the govnews home, whatever the cwd; its directory is created
     monkeypatch.delenv("GOVNEWS_DB_URL")
-    monkeypatch.chdir(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
     upgrade_db()
-    assert (tmp_path / "data" / "archive.db").exists()
+    assert (home / "data" / "archive.db").exists()
+    assert not (elsewhere / "data").exists()
+
+
+def test_default_url_follows_the_project_checkout(monkeypatch, tmp_path):
+    """Without GOVNEWS_HOME: the closest directory upward holding scrapy.cfg (common.paths)."""
+    from storage.db import default_db_url
+
+    for var in ("GOVNEWS_DB_URL", "GOVNEWS_HOME", "GOVNEWS_DATA_DIR"):
+        monkeypatch.delenv(var, raising=False)
+    (tmp_path / "scrapy.cfg").write_text("[settings]\n")
+    sub = tmp_path / "a" / "b"
+    sub.mkdir(parents=True)
+    monkeypatch.chdir(sub)
+    assert default_db_url() == f"sqlite:///{(tmp_path.resolve() / 'data' / 'archive.db').as_posix()}"
+
+
+def test_alembic_config_needs_no_ini_and_no_cwd(monkeypatch, tmp_path):
+    """upgrade_db builds its Config in code: from a directory with no alembic.ini it still works."""
+    from storage.db import migrations_dir
+
+    monkeypatch.chdir(tmp_path)
+    cfg = alembic_config(f"sqlite:///{tmp_path / 'x.db'}")
+    assert cfg.config_file_name is None
+    assert (migrations_dir() / "env.py").is_file() and (migrations_dir() / "versions").is_dir()
+    assert ScriptDirectory.from_config(cfg).get_current_head() == "0003"
+    upgrade_db(f"sqlite:///{tmp_path / 'x.db'}")
+    assert current_revision(f"sqlite:///{tmp_path / 'x.db'}") == "0003"
+
+
+def test_migrations_dir_prefers_the_installed_package(monkeypatch, tmp_path):
+    """In a wheel the scripts are the package storage.migrations (pyproject maps alembic/ to it)."""
+    import importlib.machinery
+    import importlib.util
+
+    from storage import db
+
+    pkg = tmp_path / "migrations"
+    (pkg / "versions").mkdir(parents=True)
+    spec = importlib.machinery.ModuleSpec("storage.migrations", None, is_package=True)
+    spec.submodule_search_locations = [str(pkg)]
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: spec if name == "storage.migrations" else real(name, *a))
+    assert db.migrations_dir() == pkg
+
+
+# ---------------------------------------------------------------------------- 0003: CHECK constraints
+_page_ids = iter(range(1000, 100000))
+
+
+def _insert_page(c, outcome: str, reason: str | None = None, pid: int | None = None) -> None:
+    pid = next(_page_ids) if pid is None else pid
+    c.execute(text("INSERT INTO pages (id, url, site_id, status, headers, fetched_at, codec, length, outcome, reason) "
+                   "VALUES (:id, 'http://a.gov.cn/p', 1, 200, '{}', :ts, 'zlib', 0, :o, :r)"),
+              {"id": pid, "ts": datetime(2024, 5, 1, 12, 0), "o": outcome, "r": reason})
+
+
+def _insert_run(c, rid: int, status: str, trigger: str) -> None:
+    c.execute(text("INSERT INTO crawl_runs (id, site, \"trigger\", started_at, status, requests, pages, "
+                   "new_articles, duplicates, revisions, failures, bytes, log_tail) VALUES (:id, 'old', :t, :ts, :s, "
+                   "0, 0, 0, 0, 0, '{}', 0, 'tail')"),
+              {"id": rid, "t": trigger, "s": status, "ts": datetime(2024, 5, 1, 12, 0)})
+
+
+@backends
+def test_0003_maps_out_of_set_values_and_adds_checks(request, backend, tmp_path):
+    from sqlalchemy.exc import IntegrityError
+
+    url, _ = _fresh(request, backend, tmp_path)
+    upgrade_db(url, "0002")
+    eng = make_engine(url)
+    try:
+        with eng.begin() as c:
+            c.execute(text("INSERT INTO sites (id, name, title, allowed_domains, created_at, last_run_at) "
+                           "VALUES (1, 'old', 'Old', '[]', :ts, :ts)"), {"ts": datetime(2024, 5, 1)})
+            _insert_page(c, "article", None, 1)
+            _insert_page(c, "weird", "some reason", 2)
+            _insert_page(c, "bogus", None, 3)
+            _insert_page(c, "refused", "robots_disallowed", 4)
+            c.execute(text("INSERT INTO articles (id, site_id, url, title, body, body_simplified, content_hash, "
+                           "flags, images, first_seen, updated_at, page_id) VALUES (1, 1, 'http://a.gov.cn/p', 't', "
+                           "'b', 'b', 'h1', '{}', '[]', :ts, :ts, 1)"), {"ts": datetime(2024, 5, 1)})
+            _insert_run(c, 1, "ok", "schedule")
+            _insert_run(c, 2, "exploded", "cron")
+    finally:
+        eng.dispose()
+    upgrade_db(url, "0003")
+    eng = make_engine(url)
+    try:
+        with eng.connect() as c:
+            pages = dict(c.execute(text("SELECT id, outcome || '|' || coalesce(reason, '') FROM pages")).all())
+            assert pages == {1: "article|", 2: "failed|weird: some reason", 3: "failed|bogus",
+                             4: "refused|robots_disallowed"}
+            # the pages rebuild (SQLite batch mode) kept the references to it
+            assert c.execute(text("SELECT page_id FROM articles WHERE id = 1")).scalar() == 1
+            runs_ = {r.id: (r.status, r.trigger, r.log_tail) for r in c.execute(
+                text("SELECT id, status, \"trigger\", log_tail FROM crawl_runs"))}
+            assert runs_[1] == ("ok", "schedule", "tail")
+            assert runs_[2] == ("failed", "manual", "[migration 0003: status was exploded]\ntail")
+            assert "last_run_at" not in {col["name"] for col in inspect(c).get_columns("sites")}
+            names = {ck["name"] for t in ("pages", "crawl_runs") for ck in inspect(c).get_check_constraints(t)}
+            assert {"ck_pages_outcome", "ck_crawl_runs_status", "ck_crawl_runs_trigger"} <= names
+            assert c.execute(text("SELECT count(*) FROM site_latest_crawl")).scalar() == 1
+        for bad in (lambda c: _insert_page(c, "nonsense"), lambda c: _insert_run(c, 9, "bogus", "manual"),
+                    lambda c: _insert_run(c, 9, "ok", "bogus")):
+            with pytest.raises(IntegrityError, match="(?i)check"), eng.begin() as c:
+                bad(c)
+        with eng.begin() as c:  # every enum value is accepted
+            from storage.enums import PageOutcome
+
+            for o in PageOutcome:
+                _insert_page(c, o.value)
+    finally:
+        eng.dispose()
+    # downgrade: constraints gone, last_run_at back; the references survive the rebuild again
+    command.downgrade(alembic_config(url), "0002")
+    eng = make_engine(url)
+    try:
+        with eng.begin() as c:
+            assert "last_run_at" in {col["name"] for col in inspect(c).get_columns("sites")}
+            assert not inspect(c).get_check_constraints("pages")
+            _insert_page(c, "nonsense")
+            assert c.execute(text("SELECT page_id FROM articles WHERE id = 1")).scalar() == 1
+    finally:
+        eng.dispose()
+    upgrade_db(url)  # and up again (the nonsense outcome is mapped)
+    assert current_revision(url) == "0003"
+
+
+def test_archive_refuses_unknown_outcome_without_retrying(archive):
+    with pytest.raises(ValueError, match="outcome"):
+        archive.record_page("demo", "http://a.gov.cn/x", status=200, body=b"x", outcome="nonsense")
+    pid = archive.record_page("demo", "http://a.gov.cn/x", status=None, outcome="refused", reason="robots")
+    with pytest.raises(ValueError, match="outcome"):
+        archive.set_page_outcome(pid, "weird")
+
+
+def test_check_violation_is_not_retried(db_url):
+    """A CHECK violation reaching the database fails at once (a unique race is retried)."""
+    from sqlalchemy.exc import IntegrityError
+
+    from storage.transactions import retrying
+
+    eng = make_engine(db_url)
+    sleeps: list[float] = []
+    try:
+        with pytest.raises(IntegrityError, match="(?i)check"):
+            retrying(eng, lambda c: _insert_run(c, 1, "bogus", "manual"), sleep=sleeps.append)
+        assert sleeps == []
+    finally:
+        eng.dispose()
 
 
 def test_sqlite_pragmas_and_aware_times(sqlite_url):
