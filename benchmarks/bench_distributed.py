@@ -27,9 +27,10 @@ sys.path.insert(0, str(REPO))
 
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 
-from crawler.distributed import RunKeys, connect, enqueue_site, purge_prefix  # noqa: E402
+from crawler.distributed import RunKeys, connect, purge_prefix  # noqa: E402
 from crawler.profiles import load_profile  # noqa: E402
 from govnews.demosite import DemoSite, serve  # noqa: E402
+from govnews.distributed import enqueue_site  # noqa: E402
 from storage import runs  # noqa: E402
 from storage.db import make_engine, upgrade_db  # noqa: E402
 from storage.models import Article, Sighting  # noqa: E402
@@ -60,7 +61,7 @@ def one_crawl(n_workers: int, site, server, pg: str, redis_url: str, workdir: Pa
             procs.append(subprocess.Popen(
                 [sys.executable, "-m", "govnews.cli", "worker", "--redis-url", redis_url, "--prefix", prefix,
                  "--db", db_url, "--idle-timeout", "3", "--name", f"w{i + 1}"],
-                cwd=REPO, stdout=subprocess.DEVNULL, stderr=open(workdir / f"w{n_workers}-{i + 1}.log", "w"),
+                cwd=REPO, stdout=subprocess.DEVNULL, stderr=open(workdir / f"w{n_workers}-{i + 1}.log", "w"),  # noqa: SIM115 - open while the worker runs
                 start_new_session=True))
         while True:
             row = runs.get_run(engine, result.run_id)

@@ -1,5 +1,7 @@
 """``govnews enqueue``: start a distributed crawl of a site (the run row, the site lock, the start
 requests in Redis); ``govnews worker`` processes on any machine do the crawling."""
+from __future__ import annotations
+
 import sys
 
 import click
@@ -23,7 +25,8 @@ prefix_option = click.option(
 @click.option("--full", is_flag=True, help="Walk every list page, not only until nothing is new.")
 @click.option("--lock-ttl", type=float, default=600.0, show_default=True, metavar="S",
               help="Site-lock lease; workers renew it, and it expires S seconds after the last one died.")
-def enqueue_cmd(sites, redis_url, prefix, db_url, sites_dir, full, lock_ttl):
+def enqueue_cmd(sites: tuple[str, ...], redis_url: str, prefix: str, db_url: str | None, sites_dir: str | None,
+                full: bool, lock_ttl: float) -> None:
     """Enqueue a distributed crawl of each SITE (profile name or path).
 
     Creates the crawl_runs row (status running) and takes the site lock for the run, then pushes the
@@ -36,9 +39,10 @@ def enqueue_cmd(sites, redis_url, prefix, db_url, sites_dir, full, lock_ttl):
       govnews enqueue demo --redis-url redis://127.0.0.1:6379/0 --db postgresql://db/govnews
       GOVNEWS_REDIS_URL=redis://queue:6379/0 govnews enqueue sites/chengdu-xindu.toml
     """
-    from crawler.distributed import enqueue_site
     from crawler.profiles import ProfileError, load_profile
+    from govnews.distributed import enqueue_site
     from storage.db import make_engine
+    from storage.enums import Trigger
 
     url = resolve_db_url(db_url)
     engine = make_engine(url)
@@ -48,9 +52,9 @@ def enqueue_cmd(sites, redis_url, prefix, db_url, sites_dir, full, lock_ttl):
             try:
                 profile = load_profile(name, sites_dir)
             except ProfileError as exc:
-                raise click.ClickException(str(exc))
+                raise click.ClickException(str(exc)) from exc
             result = enqueue_site(profile, redis_url=redis_url, engine=engine, prefix=prefix,
-                                  trigger="manual", lock_ttl=lock_ttl, full_walk=full)
+                                  trigger=Trigger.MANUAL, lock_ttl=lock_ttl, full_walk=full)
             click.echo(f"{profile.name}: {result.status} (run {result.run_id})" +
                        (f" - locked by {result.holder}" if result.holder else ""))
             failed |= result.status != "enqueued"
