@@ -14,18 +14,16 @@ feed | sitemap | failed | refused). Nothing fetched is dropped silently: every i
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import DeferredSemaphore
-from twisted.internet.threads import deferToThread
 
 from crawler.deadletter import COOLDOWN_SETTING, DEFAULT_COOLDOWN, DeadLetterGuard, DeadLetterWriter, deadletter_dir
 from crawler.ingest import IngestService, profile_hints
 from crawler.items import FetchedPage
-from crawler.services import get_archive
+from crawler.services import InThread, get_archive, in_thread
 
 logger = logging.getLogger(__name__)
 
@@ -33,19 +31,22 @@ STORE_ENABLED_SETTING = "GOVNEWS_STORE_ENABLED"
 STORE_THREADS_SETTING = "GOVNEWS_STORE_THREADS"
 DEFAULT_STORE_THREADS = 1
 
-T = TypeVar("T")
-#: runs ``fn(arg)`` off the reactor thread and awaits the result
-InThread = Callable[[Callable[[Any], T], Any], Awaitable[T]]
 
+class LimitedThreads:
+    """``await runner(func, *args)``: :func:`crawler.services.in_thread` with at most ``limit`` calls
+    at once (1: pages are stored one after another, in the order they reach the pipeline, as when
+    the reactor thread stored them, and a SQLite archive sees no write contention from the crawl)."""
 
-class ThreadRunner:
-    """``await runner(fn, arg)``: ``fn(arg)`` in the reactor's thread pool, at most ``limit`` at once."""
-
-    def __init__(self, limit: int = DEFAULT_STORE_THREADS):
+    def __init__(self, limit: int = DEFAULT_STORE_THREADS, run: InThread = in_thread):
         self.semaphore = DeferredSemaphore(max(1, limit))
+        self.run = run
 
-    async def __call__(self, fn: Callable[[Any], T], arg: Any) -> T:
-        return await maybe_deferred_to_future(self.semaphore.run(deferToThread, fn, arg))
+    async def __call__(self, func, *args: Any) -> Any:
+        await maybe_deferred_to_future(self.semaphore.acquire())
+        try:
+            return await self.run(func, *args)
+        finally:
+            self.semaphore.release()
 
 
 class ExtractPipeline:
@@ -77,7 +78,7 @@ class StorePipeline:
         self.crawler = crawler
         self.archive = get_archive(crawler)
         self.ingest = IngestService(self.archive, stats=crawler.stats)
-        self.in_thread = in_thread or ThreadRunner(
+        self.in_thread = in_thread or LimitedThreads(
             crawler.settings.getint(STORE_THREADS_SETTING, DEFAULT_STORE_THREADS))
         self.guard: DeadLetterGuard | None = None
 

@@ -199,3 +199,11 @@ def test_reextract_of_an_archived_page(archive, tmp_path):
     assert raw is not None and raw.site == "demo"
     assert Reextractor(tmp_path)(raw).body == NOTE
     assert NOTE not in stored.article.body          # the crawl here had no hints
+    # storage.reextract with the Reextractor: the archived article now follows the profile
+    from storage.models import Article as ArticleRow
+    from storage.reextract import reextract
+
+    report = reextract(archive, Reextractor(tmp_path), site="demo")
+    assert (report.checked, report.updated, dict(report.errors)) == (1, 1, {})
+    with archive.engine.connect() as conn:
+        assert conn.scalar(select(ArticleRow.body).where(ArticleRow.id == stored.article_id)) == NOTE

@@ -52,13 +52,13 @@ class InlineThreads:
     def __init__(self):
         self.threads = []
 
-    async def __call__(self, fn, arg):
+    async def __call__(self, fn, *args):
         out = {}
 
         def run():
             self.threads.append(threading.current_thread())
             try:
-                out["value"] = fn(arg)
+                out["value"] = fn(*args)
             except BaseException as exc:  # noqa: BLE001 - re-raised on the caller's side
                 out["error"] = exc
         t = threading.Thread(target=run)
