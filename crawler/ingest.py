@@ -143,10 +143,10 @@ class IngestService:
         return self.store(self.extract(page))
 
     def extract(self, page: FetchedPage) -> FetchedPage:
-        """Classify an article page and extract it (decoded and parsed once), then look for hostile
-        signs; sets ``outcome``, ``reason`` and ``article``. Other kinds keep their outcome (their
-        kind, unless the spider set one). An extraction error never loses the page: it is recorded
-        ``failed`` / ``extract_error: ...``."""
+        """Classify an article page and extract it (decoded and parsed once; the fetch time is
+        extraction's ``now``), then look for hostile signs; sets ``outcome``, ``reason`` and
+        ``article``. Other kinds keep their outcome (their kind, unless the spider set one). An
+        extraction error never loses the page: it is recorded ``failed`` / ``extract_error: ...``."""
         if page.kind != "article":
             if page.outcome is None:
                 page.outcome = page.kind
@@ -155,7 +155,7 @@ class IngestService:
             encoding, hints = extraction_options(self.hints_for(page.site), page.charset)
             outcome, reason, article = extract_page(page.body, page.url, status=page.status,
                                                     content_type=_header(page.headers, "Content-Type"),
-                                                    encoding=encoding, hints=hints)
+                                                    encoding=encoding, hints=hints, now=page.fetched_at)
             page.outcome, page.reason = outcome, reason
             if article is not None:
                 page.article = article
@@ -201,7 +201,8 @@ class Reextractor:
     """``(RawPage) -> Article`` for ``storage.reextract``: extraction as the crawl does it.
 
     The profile's hints for ``raw.site`` (``body_selector``, ``title_selector``, ``encoding``), the
-    stored Content-Type charset when the profile names no encoding, and the hostile-page flags.
+    stored Content-Type charset when the profile names no encoding, the fetch time as extraction's
+    ``now`` (as in the crawl), and the hostile-page flags.
     ``profiles`` is a ``hints_for(site)`` callable or a sites directory (default: the usual one,
     :func:`crawler.profiles.sites_dir`); a site without a profile is extracted without hints.
     """
@@ -212,7 +213,7 @@ class Reextractor:
     def __call__(self, raw: RawPage) -> Article:
         charset = content_type_charset(_header(raw.headers, "Content-Type"))
         encoding, hints = extraction_options(self.hints_for(raw.site), charset)
-        article = extract(raw.body, raw.url, encoding=encoding, hints=hints)
+        article = extract(raw.body, raw.url, encoding=encoding, hints=hints, now=raw.fetched_at)
         if (article.body or "").strip():
             hostile_flags(article, raw.body, raw.url)
         return article

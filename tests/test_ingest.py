@@ -132,6 +132,7 @@ def test_hints_come_from_hints_for(monkeypatch):
     IngestService(None, hints_for=hints_for).extract(page("http://127.0.0.1/x.html", "<html></html>"))
     assert seen == ["demo"]
     assert calls[0]["encoding"] == "gbk" and calls[0]["hints"] == {"body_selector": "div.only"}
+    assert calls[0]["now"] == NOW                  # the fetch time bounds the dates extraction accepts
 
 
 def test_extraction_options_profile_encoding_wins_over_the_header():
