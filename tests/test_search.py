@@ -37,7 +37,7 @@ def filled(archive, db_url):
     archive.ensure_site("mianyang", "绵阳")
     archive.ensure_site("suizhou", "随州")
     ids = []
-    for i, (url, title, body, pub) in enumerate(DOCS):
+    for url, title, body, pub in DOCS:
         site = "mianyang" if "a.gov.cn" in url else "suizhou"
         r = archive.store_article(site, url, {"title": title, "body": body, "published_at": pub})
         assert r.outcome == "new"

@@ -236,3 +236,46 @@ def test_duplicate_groups_show_representative(archive):
     assert g["representative"]["url"] == "http://a.gov.cn/1.html" and g["representative"]["site"] == "a"
     assert [(s["url"], s["representative"]) for s in g["sightings"]] == [
         ("http://a.gov.cn/1.html", True), ("http://m.example.com/1.html", False)]
+
+
+# ---------------------------------------------------------------------------- thread safety
+def test_archive_is_safe_to_share_between_threads(archive):
+    """The crawler writes from worker threads (deferToThread): one Archive, many threads."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    base = "区政府召开第{}次常务会议，研究部署安全生产和森林防火工作，要求各部门压紧压实责任，强化巡查管控。"
+
+    def work(i):
+        site = f"site{i % 3}"
+        pid = archive.record_page(site, f"http://a.gov.cn/{i}.html", status=200, body=b"x", outcome="article")
+        r = archive.store_article(site, f"http://a.gov.cn/{i}.html",
+                                  {"title": f"t{i % 10}", "body": base.format(i % 10)}, page_id=pid)
+        return r.outcome, archive.site_id(site)
+
+    with ThreadPoolExecutor(6) as ex:
+        results = list(ex.map(work, range(30)))
+    outcomes = [o for o, _ in results]
+    assert outcomes.count("new") == 10 and outcomes.count("duplicate") == 20
+    with archive.engine.connect() as c:
+        assert c.scalar(select(func.count()).select_from(Site)) == 3
+        assert c.scalar(select(func.count()).select_from(ArticleRow)) == 10
+    assert {sid for _, sid in results} == {archive.site_id(f"site{k}") for k in range(3)}
+
+
+def test_one_cache_pragma_listener_per_engine(sqlite_url):
+    from sqlalchemy import event
+
+    from storage import archive as archive_mod
+    from storage.db import make_engine
+
+    eng = make_engine(sqlite_url)
+    try:
+        for _ in range(3):
+            Archive(engine=eng)
+        assert event.contains(eng, "connect", archive_mod._sqlite_cache_pragma)
+        listeners = [fn for fn in eng.pool.dispatch.connect if fn is archive_mod._sqlite_cache_pragma]
+        assert len(listeners) == 1
+        with eng.connect() as c:
+            assert c.exec_driver_sql("PRAGMA cache_size").scalar() == -archive_mod.SQLITE_CACHE_KIB
+    finally:
+        eng.dispose()

@@ -4,9 +4,10 @@ from datetime import timedelta
 
 from sqlalchemy import insert
 
+from common.clock import utcnow
 from storage import runs
 from storage.db import make_engine
-from storage.models import SiteLock, utcnow
+from storage.models import SiteLock
 
 
 def live_lease(engine, site, holder):
