@@ -128,8 +128,8 @@ class ZooSite:
                 if n_brief >= len(BRIEF_TOPICS):
                     title += f"（{n_brief // len(BRIEF_TOPICS) + 1}）"
                 paras = [f"{dt.month}月{dt.day}日，{town}组织{3 + n_brief % 7}个工作组开展{topic}专项检查，"
-                         f"共走访点位{12 + (n_brief * 5) % 40}处，现场督促整改问题{2 + n_brief % 9}个。"
-                         f"下一步，{town}将建立问题台账，实行销号管理，确保整改到位。"]
+                         f"共走访点位{12 + (n_brief * 5) % 40}处，现场督促整改问题{2 + n_brief % 9}个，逐一反馈并提出整改意见。"
+                         f"下一步，{town}将建立问题台账，实行销号管理，确保问题整改全部到位。"]
                 out.append(ZooArticle(i, aid, col, title, dt, paras, "示范县融媒体中心", "brief", hexid))
                 n_brief += 1
             else:

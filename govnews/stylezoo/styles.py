@@ -726,8 +726,8 @@ class UCAP(Style):
         arts = site.column_articles(col)
         if col.kind == "notice":
             objs = [{"id": str(a.id), "title": a.title, "pubDate": dm(a.published), "source": a.source,
-                     "urls": json.dumps({"common": a.path, "pc": a.path}, ensure_ascii=False)} for a in arts]
-            blob = json.dumps(json.dumps({"total": len(objs), "articles": objs}, ensure_ascii=False), ensure_ascii=False)
+                     "urls": json.dumps({"common": a.path, "pc": a.path}, ensure_ascii=False, separators=(",", ":"))} for a in arts]
+            blob = json.dumps(json.dumps({"total": len(objs), "articles": objs}, ensure_ascii=False, separators=(",", ":")), ensure_ascii=False)
             data = f"var listJson = {blob};\nvar pageData = JSON.parse(listJson);\n"
             render = "pageData.articles.forEach(function(o){var u=JSON.parse(o.urls).common;html+='<li><a href=\"'+u+'\">'+o.title+'</a><span>'+o.pubDate+'</span></li>';});"
         else:
