@@ -18,6 +18,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from crawler.challenge import challenge_reason
 from crawler.discovery import feeds
 from crawler.discovery import links as L
 from crawler.discovery.traps import CrawlBudget
@@ -127,7 +128,6 @@ class GovNewsSpider(scrapy.Spider):
         if response.status == NOT_MODIFIED:
             self.crawler.stats.inc_value("govnews/list_not_modified")
             return
-        from crawler.reliability import challenge_reason
         if blocked := challenge_reason(response.body, response.url, response.status,
                                        response.headers.get(b"Content-Type", b"").decode("latin-1")):
             self.crawler.stats.inc_value("govnews/list_blocked")
