@@ -1,4 +1,7 @@
-"""Site profiles: one TOML file per site under ``sites/``.
+"""Site profiles: one TOML file per site in the sites directory (:func:`common.paths.sites_dir`:
+``$GOVNEWS_SITES_DIR``, else ``<govnews home>/sites``). A profile asked for by name that is not
+there is looked up among the profiles bundled with the package (``crawler.bundled_sites`` in the
+wheel: the checkout's ``sites/``), so ``govnews crawl demo`` works from any directory.
 
 A profile is data, not code. A new TRS WCM or Hanweb site needs only a file like::
 
@@ -17,6 +20,8 @@ A profile is data, not code. A new TRS WCM or Hanweb site needs only a file like
 """
 from __future__ import annotations
 
+import importlib.resources
+import importlib.util
 import os
 import re
 import tomllib
@@ -25,10 +30,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SITES_DIR = REPO_ROOT / "sites"
-SITES_DIR_ENV = "GOVNEWS_SITES_DIR"
-DEFAULT_TIMEZONE = "Asia/Shanghai"
+from common import paths
+from common.clock import LOCAL_TZ_NAME
+
+SITES_DIR_ENV = paths.SITES_DIR_ENV
+BUNDLED_PACKAGE = "bundled_sites"      # crawler.bundled_sites: the profiles shipped in the wheel
+DEFAULT_TIMEZONE = LOCAL_TZ_NAME
 DEFAULT_SCHEDULE = "0 */6 * * *"
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
 
@@ -137,14 +144,41 @@ class SiteProfile:
 
 
 def sites_dir(directory: str | os.PathLike | None = None) -> Path:
-    return Path(directory or os.environ.get(SITES_DIR_ENV) or DEFAULT_SITES_DIR)
+    """``directory``, else :func:`common.paths.sites_dir`."""
+    return Path(directory) if directory else paths.sites_dir()
+
+
+def bundled_sites_dir() -> Path | None:
+    """The profiles shipped with the package (``crawler/bundled_sites``), or None (a checkout)."""
+    try:
+        candidate = importlib.resources.files("crawler") / BUNDLED_PACKAGE
+        if candidate.is_dir():
+            return Path(str(candidate))
+        spec = importlib.util.find_spec(f"crawler.{BUNDLED_PACKAGE}")   # a package-dir mapping (editable)
+    except (ModuleNotFoundError, ValueError, TypeError):
+        return None
+    for location in (spec.submodule_search_locations or []) if spec is not None else []:
+        if Path(location).is_dir():
+            return Path(location)
+    return None
+
+
+def _find(name: str, directory: str | os.PathLike | None) -> Path:
+    candidate = sites_dir(directory) / f"{name}.toml"
+    if candidate.is_file() or directory:
+        return candidate
+    bundled = bundled_sites_dir()
+    if bundled is not None and (bundled / f"{name}.toml").is_file():
+        return bundled / f"{name}.toml"
+    return candidate
 
 
 def load_profile(name_or_path: str, directory: str | os.PathLike | None = None) -> SiteProfile:
-    """Load a profile by name (``sites/NAME.toml``) or by path to a TOML file."""
+    """Load a profile by name (``<sites dir>/NAME.toml``, else the bundled one when no ``directory``
+    is given) or by path to a TOML file."""
     candidate = Path(name_or_path)
     if candidate.suffix != ".toml":
-        candidate = sites_dir(directory) / f"{name_or_path}.toml"
+        candidate = _find(name_or_path, directory)
     if not candidate.is_file():
         known = ", ".join(p.name for p in list_profiles(directory)) or "none"
         raise ProfileError(f"no site profile {name_or_path!r} (looked for {candidate}; known: {known})")

@@ -4,6 +4,8 @@ Polite by default: robots.txt obeyed, one second between requests to a site, Aut
 """
 import os
 
+from scrapy.settings import default_settings as _scrapy_defaults
+
 BOT_NAME = "govnews"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
@@ -33,27 +35,44 @@ FEED_EXPORT_ENCODING = "utf-8"
 
 GOVNEWS_DB_URL = os.environ.get("GOVNEWS_DB_URL")
 
+# One component per module (docs/RELIABILITY.md, docs/CONTRACTS.md "Scrapy components")
 DOWNLOADER_MIDDLEWARES = {
-    "crawler.middlewares.HostGuardMiddleware": 90,
-    "crawler.middlewares.ConditionalGetMiddleware": 560,
-    "crawler.reliability.RetryAfterMiddleware": 555,   # before RetryMiddleware (550) sees a 429/503
+    "crawler.downloadermiddlewares.retry_after.RetryAfterMiddleware": 555,     # before RetryMiddleware (550)
+    "crawler.downloadermiddlewares.conditional_get.ConditionalGetMiddleware": 560,
+    # after RetryMiddleware's process_request, before its process_exception: a lookup the resolver
+    # refused becomes IgnoreRequest("private") instead of a retried DNS error
+    "crawler.downloadermiddlewares.host_guard.HostGuardMiddleware": 580,
 }
 SPIDER_MIDDLEWARES = {
-    "crawler.middlewares.IncrementalMiddleware": 950,
+    "crawler.spidermiddlewares.incremental.IncrementalMiddleware": 950,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.ExtractPipeline": 300,
     "crawler.pipelines.StorePipeline": 400,
 }
 EXTENSIONS = {
-    "crawler.extensions.CrawlRunExtension": 500,
-    "crawler.reliability.ReliabilityExtension": 510,   # after the site lock: replays dead letters
+    "crawler.services.ArchiveExtension": 0,                      # the crawl's archive (get_archive)
+    "crawler.extensions.log_redaction.LogRedactionExtension": 10,
+    "crawler.extensions.jobdir.JobdirRecoveryExtension": 490,    # sets a killed crawl's JOBDIR aside
+    "crawler.extensions.CrawlRunExtension": 500,                 # site lock + crawl_runs row (path kept: the
+                                                                 # distributed add-on switches it off by it)
+    "crawler.extensions.deadletter_replay.DeadLetterReplayExtension": 510,   # at engine_started: after the lock
+    "crawler.extensions.redirect_failures.RedirectFailureExtension": 520,
 }
+# Names are checked where they are resolved (crawler/resolver.py): private, loopback, link-local and
+# reserved addresses are refused unless the profile's allow_private_hosts (or this list) names the host.
+TWISTED_DNS_RESOLVER = "crawler.resolver.PrivateAddressResolver"
+if not hasattr(_scrapy_defaults, "TWISTED_DNS_RESOLVER"):      # Scrapy < 2.19 reads DNS_RESOLVER
+    DNS_RESOLVER = TWISTED_DNS_RESOLVER
+GOVNEWS_ALLOW_PRIVATE_HOSTS: list[str] = []
+
 # Reliability (docs/RELIABILITY.md): pages the archive cannot take go to dead-letter files
-GOVNEWS_DEADLETTER_DIR = os.environ.get("GOVNEWS_DEADLETTER_DIR")   # default data/deadletter
+GOVNEWS_DEADLETTER_DIR = os.environ.get("GOVNEWS_DEADLETTER_DIR")   # default <data dir>/deadletter
 GOVNEWS_RETRY_AFTER_MAX = 120              # seconds: longest Retry-After honoured
 GOVNEWS_DB_RETRY_SECONDS = 30              # after a failed archive write, dead-letter directly this long
-GOVNEWS_SQLITE_BUSY_TIMEOUT = 5            # seconds a write waits on a locked SQLite archive, then dead letter
+GOVNEWS_DB_WRITE_WAIT = 5                  # seconds a crawl's write waits on a locked SQLite archive in all
+                                           # (over the archive's retries), then the page is a dead letter;
+                                           # not $GOVNEWS_SQLITE_BUSY_TIMEOUT (per connection, storage)
 
 # Distributed mode (docs/DISTRIBUTED.md): off unless REDIS_URL is set (-s REDIS_URL=redis://... or
 # GOVNEWS_REDIS_URL); the add-on then swaps in the scrapy-redis based scheduler and run bookkeeping.

@@ -59,3 +59,32 @@ def test_bundled_profiles_are_valid():
     assert "demo" in names
     assert all(p.start_urls and p.allowed_domains for p in profiles)
     assert any(not p.verified for p in profiles), "real-site examples are marked unverified"
+
+
+def test_sites_dir_follows_common_paths(tmp_path, monkeypatch):
+    from crawler.profiles import sites_dir
+
+    monkeypatch.setenv("GOVNEWS_SITES_DIR", str(tmp_path))
+    assert sites_dir() == tmp_path.resolve() and sites_dir(tmp_path / "x") == tmp_path / "x"
+    write(tmp_path, "xindu", GOOD)
+    assert load_profile("xindu").name == "xindu"
+
+
+def test_a_name_missing_from_the_sites_dir_falls_back_to_the_bundled_profiles(tmp_path, monkeypatch):
+    import crawler.profiles as profiles
+
+    bundled = tmp_path / "bundled"
+    bundled.mkdir()
+    write(bundled, "demo", GOOD.replace('"xindu"', '"demo"'))
+    monkeypatch.setenv("GOVNEWS_SITES_DIR", str(tmp_path / "empty"))
+    monkeypatch.setattr(profiles, "bundled_sites_dir", lambda: bundled)
+    assert load_profile("demo").path == bundled / "demo.toml"
+    with pytest.raises(ProfileError):                       # an explicit directory means that directory
+        load_profile("demo", tmp_path / "empty")
+
+
+def test_timezone_default_is_the_one_local_zone():
+    from common.clock import LOCAL_TZ_NAME
+    from crawler.profiles import DEFAULT_TIMEZONE
+
+    assert DEFAULT_TIMEZONE == LOCAL_TZ_NAME

@@ -1,5 +1,6 @@
-"""Faults: the archive goes away mid-crawl (dead letters, replay) and security of redirects/logs.
-The dead-letter writer, guard and replay themselves are tested in tests/test_deadletter.py."""
+"""Faults: the archive goes away mid-crawl (dead letters, replay).
+The dead-letter writer, guard and replay themselves are tested in tests/test_deadletter.py; private
+redirects in tests/test_host_guard.py, log redaction in tests/test_redact.py."""
 from __future__ import annotations
 
 import os
@@ -100,46 +101,3 @@ def _failed_urls(url):
     engine.dispose()
     return out
 
-
-def test_redirect_to_private_address_is_refused_before_any_connection():
-    """Redirects come back to HostGuard as new requests: a 302 to the cloud metadata address or to a
-    name resolving into a private range is dropped before connecting (stub resolver, no network)."""
-    from scrapy import Request
-    from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
-    from scrapy.exceptions import IgnoreRequest
-    from scrapy.http import Response
-
-    from crawler.middlewares import HostGuardMiddleware
-    from tests.test_middlewares import make_crawler
-
-    resolved = []
-
-    def resolver(host):
-        resolved.append(host)
-        return {"www.gov.cn": ["180.101.49.11"], "intranet.gov.cn": ["10.0.0.8"],
-                "localhost": ["127.0.0.1", "::1"]}[host]
-
-    crawler = make_crawler()
-    guard = HostGuardMiddleware(crawler, resolver=resolver)
-    redirect = RedirectMiddleware(crawler.settings)
-    redirect.crawler = crawler
-    source = Request("http://www.gov.cn/a.html")
-    assert guard.process_request(source) is None
-    for target in ("http://169.254.169.254/latest/meta-data/", "http://intranet.gov.cn/admin",
-                   "http://[::1]/", "http://localhost/"):
-        resp = Response(source.url, status=302, headers={"Location": target}, request=source)
-        follow = redirect.process_response(source, resp)
-        assert isinstance(follow, Request) and follow.meta["redirect_urls"] == [source.url]
-        with pytest.raises(IgnoreRequest, match="private"):
-            guard.process_request(follow)
-    assert "169.254.169.254" not in resolved and "::1" not in resolved
-
-
-def test_password_is_scrubbed_from_log_records():
-    import logging
-
-    from crawler.reliability import PasswordScrubFilter
-
-    record = logging.LogRecord("x", logging.INFO, __file__, 1, "db %s", ("postgresql://arch:hunter2@db/x",), None)
-    PasswordScrubFilter().filter(record)
-    assert "hunter2" not in record.getMessage() and "arch:***@db" in record.getMessage()
