@@ -9,19 +9,21 @@ than 5% of the first crawl's requests (counted by the server). Prints both side 
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # the checkout, when not installed
 
 from sqlalchemy import func, select  # noqa: E402
 
-from govnews.demosite import DemoSite, serve  # noqa: E402
+from crawler.profiles import load_profile  # noqa: E402
+from govnews.demosite import DemoSite, demo_profile_toml, serve  # noqa: E402
+from govnews.runner import crawl_command, crawl_cwd, crawl_env  # noqa: E402
 from storage.db import make_engine, upgrade_db  # noqa: E402
 from storage.models import Article, Sighting  # noqa: E402
-from tests.support.crawl import scrapy_crawl, write_profile  # noqa: E402
 
 NEW_ARTICLES = 5
 MAX_REQUEST_RATIO = 0.05
@@ -32,15 +34,23 @@ def counts(engine):
         return conn.scalar(select(func.count(Article.id))), conn.scalar(select(func.count(Sighting.id)))
 
 
+def scrapy_crawl(profile: Path, db_url: str, timeout: float) -> None:
+    """One ``scrapy crawl gov_news`` of ``profile``, launched the way ``govnews crawl`` does it."""
+    cmd = crawl_command(load_profile(str(profile)))
+    proc = subprocess.run(cmd, cwd=crawl_cwd(), env=crawl_env(db_url), capture_output=True, text=True,
+                          timeout=timeout)
+    if proc.returncode != 0:
+        raise SystemExit(f"crawl exited {proc.returncode}\n{proc.stderr[-5000:]}")
+
+
 def measure(n_articles: int, db_url: str | None, workdir: Path) -> dict:
     db_url = db_url or f"sqlite:///{workdir / 'bench.db'}"
     upgrade_db(db_url)
     engine = make_engine(db_url)
     site = DemoSite(n_articles=n_articles)
     with serve(site, host="127.0.0.1", port=0) as server:
-        profile = write_profile(workdir, server.url, extra="", hints=True)
-        text = profile.read_text(encoding="utf-8").replace("max_pages = 2000", f"max_pages = {n_articles * 3}")
-        profile.write_text(text, encoding="utf-8")
+        profile = workdir / "demo.toml"
+        profile.write_text(demo_profile_toml(server.url, hints=True, max_pages=n_articles * 3), encoding="utf-8")
         t0 = time.perf_counter()
         scrapy_crawl(profile, db_url, timeout=3600)
         first = {"requests": len(server.requests), "seconds": time.perf_counter() - t0,

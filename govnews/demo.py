@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import sys
-from zoneinfo import ZoneInfo
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from govnews.dates import show_local
+
 EXAMPLE_QUERY = (
     "SELECT substr(published_at_local, 1, 16) AS published, section, title, source\n"
     "  FROM article_view ORDER BY published_at DESC LIMIT 5;"
@@ -34,7 +34,7 @@ def summary(db_url: str) -> str:
     lines += [f"  {n:>4}  {col}" for col, n in per_column]
     lines.append("\nLatest articles:")
     for when, title, flags in sample:
-        day = when.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if when else "(no date)"
+        day = show_local(when) if when else "(no date)"
         mark = "  [spam title replaced]" if (flags or {}).get("spam_title") else ""
         lines.append(f"  {day}  {title}{mark}")
     return "\n".join(lines)

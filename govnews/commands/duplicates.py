@@ -2,33 +2,13 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
 import click
 
-from govnews.commands import db_option, resolve_db_url
-
-
-def _parse_since(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        dt = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise click.BadParameter(f"not an ISO date/time: {value!r}") from exc
-    if dt.tzinfo is None:  # dates are given in China time
-        from zoneinfo import ZoneInfo
-
-        dt = dt.replace(tzinfo=ZoneInfo("Asia/Shanghai"))
-    return dt.astimezone(UTC)
-
-
-def _fmt(dt) -> str:
-    if dt is None:
-        return "-"
-    from zoneinfo import ZoneInfo
-
-    return dt.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+from common.clock import UTC
+from govnews.commands import db_option, require_archive, resolve_db_url
+from govnews.dates import cli_date
+from govnews.dates import show_local as _fmt
 
 
 @click.command("duplicates")
@@ -55,9 +35,12 @@ def duplicates_cmd(db_url, site, since, limit, as_json):
     from storage.audit import duplicate_groups
     from storage.db import make_engine
 
-    engine = make_engine(resolve_db_url(db_url))
+    since_d = cli_date(since, "--since")
+    if since_d is not None:
+        since_d = since_d.astimezone(UTC)       # compared with the archive's UTC times
+    engine = make_engine(require_archive(resolve_db_url(db_url)))
     try:
-        groups = duplicate_groups(engine, site=site, since=_parse_since(since), limit=limit or None)
+        groups = duplicate_groups(engine, site=site, since=since_d, limit=limit or None)
     finally:
         engine.dispose()
     if as_json:
@@ -72,7 +55,8 @@ def duplicates_cmd(db_url, site, since, limit, as_json):
                    f"  [{g['n_sightings']} URLs, {g['n_revisions']} revisions]")
         for s in g["sightings"]:
             rev = f"  rev {s['revision_id']}" if s["revision_id"] else ""
-            click.echo(f"    {'rep' if s.get('representative') else 'url'}  {s['url']}  site={s['site']}  first={_fmt(s['first_seen'])}"
+            kind = "rep" if s.get("representative") else "url"
+            click.echo(f"    {kind}  {s['url']}  site={s['site']}  first={_fmt(s['first_seen'])}"
                        f"  last={_fmt(s['last_seen'])}  status={s['status']}{rev}")
         for r in g["revisions"]:
             sim = f"  similarity={r['similarity']:.2f}" if r["similarity"] is not None else ""

@@ -1,17 +1,17 @@
 """``govnews export``: archived articles as JSON Lines, CSV or WARC, streamed in constant memory."""
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import sys
-from datetime import datetime
-from zoneinfo import ZoneInfo
+from typing import IO
 
 import click
 
-from govnews.commands import db_option, resolve_db_url
+from govnews.commands import db_option, require_archive, resolve_db_url
+from govnews.dates import cli_date, local_iso
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 FIELDS = ("url", "site", "title", "published_at", "source", "author", "editor", "original_title",
           "summary", "column", "body", "first_seen")
 STREAM_BATCH = 500
@@ -23,16 +23,6 @@ def csv_safe(record: dict) -> dict:
     """Archived pages are untrusted: defuse cells a spreadsheet would evaluate as formulas."""
     return {k: "'" + v if isinstance(v, str) and v.startswith(FORMULA_PREFIXES) else v
             for k, v in record.items()}
-
-
-def _date(value: str | None, name: str):
-    if not value:
-        return None
-    try:
-        d = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not an ISO date like 2024-10-24", param_hint=name)
-    return d if d.tzinfo else d.replace(tzinfo=SHANGHAI)
 
 
 def article_rows(engine, *, site=None, since=None, until=None):
@@ -59,12 +49,10 @@ def article_rows(engine, *, site=None, since=None, until=None):
 
 
 def as_record(art, site_name) -> dict:
-    def show(t):
-        return t.astimezone(SHANGHAI).isoformat() if t else None
-    return {"url": art.url, "site": site_name, "title": art.title, "published_at": show(art.published_at),
+    return {"url": art.url, "site": site_name, "title": art.title, "published_at": local_iso(art.published_at),
             "source": art.source, "author": art.author, "editor": art.editor,
             "original_title": art.original_title, "summary": art.summary, "column": art.column,
-            "body": art.body, "first_seen": show(art.first_seen)}
+            "body": art.body, "first_seen": local_iso(art.first_seen)}
 
 
 def write_warc(engine, out, *, site=None, since=None, until=None) -> int:
@@ -75,7 +63,7 @@ def write_warc(engine, out, *, site=None, since=None, until=None) -> int:
     from warcio.statusandheaders import StatusAndHeaders
     from warcio.warcwriter import WARCWriter
 
-    from storage.archive import decompress
+    from storage.codecs import decompress
     from storage.models import Page
 
     writer = WARCWriter(out, gzip=True)
@@ -90,8 +78,9 @@ def write_warc(engine, out, *, site=None, since=None, until=None) -> int:
         raw = decompress(page.raw, page.codec) or b""
         headers = [(k, v) for k, v in (page.headers or {}).items() if k.lower() != "content-length"]
         http = StatusAndHeaders(f"{page.status or 200} OK", headers, protocol="HTTP/1.1")
+        warc_date = page.fetched_at.strftime("%Y-%m-%dT%H:%M:%SZ")
         record = writer.create_warc_record(page.url, "response", payload=BytesIO(raw), http_headers=http,
-                                           warc_headers_dict={"WARC-Date": page.fetched_at.strftime("%Y-%m-%dT%H:%M:%SZ")})
+                                           warc_headers_dict={"WARC-Date": warc_date})
         writer.write_record(record)
         n += 1
     return n
@@ -119,30 +108,41 @@ def export_cmd(db_url, fmt, output, site, since, until):
     """
     from storage.db import make_engine
 
-    since_d, until_d = _date(since, "--since"), _date(until, "--until")
-    engine = make_engine(resolve_db_url(db_url))
-    if fmt == "warc":
-        if output == "-":
-            raise click.UsageError("WARC output needs -o FILE")
-        with open(output, "wb") as out:
-            n = write_warc(engine, out, site=site, since=since_d, until=until_d)
-        click.echo(f"wrote {n} WARC records to {output}", err=True)
-        return
-    out = sys.stdout if output == "-" else open(output, "w", encoding="utf-8", newline="")
-    n = 0
+    since_d, until_d = cli_date(since, "--since"), cli_date(until, "--until")
+    if fmt == "warc" and output == "-":
+        raise click.UsageError("WARC output needs -o FILE")
+    engine = make_engine(require_archive(resolve_db_url(db_url)))
     try:
-        writer = csv.DictWriter(out, fieldnames=FIELDS) if fmt == "csv" else None
-        if writer:
-            writer.writeheader()
-        for art, site_name in article_rows(engine, site=site, since=since_d, until=until_d):
-            rec = as_record(art, site_name)
-            if writer:
-                writer.writerow(csv_safe(rec))
-            else:
-                out.write(json.dumps(rec, ensure_ascii=False) + "\n")
-            n += 1
+        if fmt == "warc":
+            with open(output, "wb") as raw:
+                n = write_warc(engine, raw, site=site, since=since_d, until=until_d)
+            click.echo(f"wrote {n} WARC records to {output}", err=True)
+            return
+        with _text_output(output) as out:
+            n = write_records(engine, out, fmt, site=site, since=since_d, until=until_d)
     finally:
-        if out is not sys.stdout:
-            out.close()
+        engine.dispose()
     if output != "-":
         click.echo(f"wrote {n} articles to {output}", err=True)
+
+
+def _text_output(output: str) -> contextlib.AbstractContextManager[IO[str]]:
+    if output == "-":
+        return contextlib.nullcontext(sys.stdout)
+    return open(output, "w", encoding="utf-8", newline="")
+
+
+def write_records(engine, out: IO[str], fmt: str, *, site=None, since=None, until=None) -> int:
+    """The selected articles as JSON Lines or CSV (formulas defused) into ``out``; returns how many."""
+    writer = csv.DictWriter(out, fieldnames=FIELDS) if fmt == "csv" else None
+    if writer:
+        writer.writeheader()
+    n = 0
+    for art, site_name in article_rows(engine, site=site, since=since, until=until):
+        rec = as_record(art, site_name)
+        if writer:
+            writer.writerow(csv_safe(rec))
+        else:
+            out.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        n += 1
+    return n

@@ -2,14 +2,11 @@
 from __future__ import annotations
 
 import json
-from zoneinfo import ZoneInfo
 
 import click
 
-from govnews.commands import db_option, resolve_db_url
-from govnews.commands.export import _date
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from govnews.commands import db_option, require_archive, resolve_db_url
+from govnews.dates import cli_date, local_iso, show_local
 
 
 @click.command("search")
@@ -39,21 +36,21 @@ def search_cmd(db_url, query, site, since, until, limit, as_json):
     """
     from storage.search import search
 
-    since_d, until_d = _date(since, "--since"), _date(until, "--until")
-    hits = search(resolve_db_url(db_url), " ".join(query), site=site, since=since_d, until=until_d,
+    since_d, until_d = cli_date(since, "--since"), cli_date(until, "--until")
+    hits = search(require_archive(resolve_db_url(db_url)), " ".join(query), site=site, since=since_d, until=until_d,
                   limit=limit)
     if as_json:
         for h in hits:
             d = h.as_dict()
             for k in ("published_at", "first_seen"):
-                d[k] = d[k].astimezone(SHANGHAI).isoformat() if d[k] else None
+                d[k] = local_iso(d[k])
             click.echo(json.dumps(d, ensure_ascii=False))
         return
     if not hits:
         click.echo("no matches", err=True)
         return
     for n, h in enumerate(hits, 1):
-        when = h.published_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if h.published_at else "-"
+        when = show_local(h.published_at)
         click.echo(f"{n:>3}. [{h.site}] {when}  {h.title or '(no title)'}")
         click.echo(f"     {h.url}")
         click.echo(f"     {h.snippet}")

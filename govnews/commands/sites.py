@@ -19,7 +19,7 @@ def sites_cmd(sites_dir, as_json):
     try:
         profiles = list_profiles(sites_dir)
     except ProfileError as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from None
     if not profiles:
         click.echo("no site profiles found", err=True)
         return

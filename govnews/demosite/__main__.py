@@ -10,7 +10,8 @@ from .site import DemoSite
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m govnews.demosite", description="Serve the demo government site on loopback.")
+    ap = argparse.ArgumentParser(prog="python -m govnews.demosite",
+                                 description="Serve the demo government site on loopback.")
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=int(os.environ.get("DEMO_PORT") or 8765))
     ap.add_argument("--articles", type=int, default=None, help="number of stories (default: the bundled demo)")

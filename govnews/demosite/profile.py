@@ -31,7 +31,8 @@ def demo_profile_toml(base_url: str = "http://127.0.0.1:8765/", *, name: str = "
         f'allow_private_hosts = ["{host}"]',
         f'feeds = ["{base}/rss.xml"]',
         f'schedule = "{schedule}"',
-        'notes = "Bundled demo site: `govnews serve-demo` serves it on loopback; TRS, Hanweb, home-made and mirror sections."',
+        'notes = "Bundled demo site: `govnews serve-demo` serves it on loopback; '
+        'TRS, Hanweb, home-made and mirror sections."',
         "",
         "[hints]",
         "download_delay = 0",

@@ -198,7 +198,7 @@ class DemoServer:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         server_cls = type("_DemoHTTPServer", (_QuietServer,), {"address_family": family})
         self._httpd = server_cls((host, port), _Handler)
-        self._httpd.demo = self  # type: ignore[attr-defined]
+        self._httpd.demo = self
         self.port: int = self._httpd.server_address[1]
         h = f"[{host}]" if ":" in host else host
         self.url = f"http://{h}:{self.port}/"

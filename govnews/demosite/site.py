@@ -10,9 +10,10 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from urllib.parse import parse_qs, urlsplit
 
+from common.clock import LOCAL_TZ, utcnow
+
 from . import templates as T
 from .texts import (
-    SHANGHAI,
     SPAM_FRAGMENTS,
     Story,
     SyntheticFactory,
@@ -35,7 +36,7 @@ LIST_START = {
 }
 DATAPROXY = "/module/web/jpage/dataproxy.jsp"
 DEFAULT_BASE_URL = "http://127.0.0.1:8765/"
-DEFAULT_NEWEST = datetime(2024, 10, 31, 16, 30, tzinfo=SHANGHAI)
+DEFAULT_NEWEST = datetime(2024, 10, 31, 16, 30, tzinfo=LOCAL_TZ)
 
 # Page tuple: (body bytes, content type, extra headers incl. ETag / Last-Modified)
 Page = tuple[bytes, str, dict[str, str]]
@@ -115,7 +116,7 @@ class DemoSite:
         self._lock = threading.RLock()
         self._pages: dict[str, Page] = {}
         self._mtimes: dict[str, datetime] = {}
-        self._clock: datetime | None = None
+        self._clock: datetime = DEFAULT_NEWEST    # the site's "now"; set by _build
         self._populate(n_articles)
         self._build(initial=True)
 
@@ -288,7 +289,9 @@ class DemoSite:
         s = p.story
         others = [o for o in self.section_placements("mirror") if o is not p][:4]
         related = [(o.url_path, self._expected(o).title) for o in others]
+        raw_title, raw_meta = s.raw_title or "", s.raw_meta or ""     # set for the seed stories below
         if s.key == "seed000" or s.key == "seed002":
+            assert s.breadcrumb is not None, s.key
             lines = list(s.raw_lines)
             if s.original_title:
                 orig = next((x for x in _raw_seed_lines(s) if "原標" in x), None)
@@ -296,19 +299,19 @@ class DemoSite:
                     lines.insert(0, orig)
             summary = next((x for x in _raw_seed_lines(s) if x.startswith("摘要")), None)
             return T.mirror_article_page(
-                spam=self._spam(p), breadcrumb=s.breadcrumb, title=s.raw_title, meta_line=s.raw_meta,
+                spam=self._spam(p), breadcrumb=s.breadcrumb, title=raw_title, meta_line=raw_meta,
                 summary=summary, menu=[], lines=lines, tail=s.raw_tail, printed_twice=False, related=related,
             )
         crumb = "您现在的位置: 首頁 > 區(qū)縣新聞 > 正文"
         if s.key == "seed001":
             meta = f"发稿时间:{s.published_at:%Y-%m-%d %H:%M}   {s.raw_meta}"
             return T.mirror_article_page(
-                spam=self._spam(p), breadcrumb=crumb, title=s.raw_title, meta_line=meta, summary=None,
+                spam=self._spam(p), breadcrumb=crumb, title=raw_title, meta_line=meta, summary=None,
                 menu=[], lines=s.raw_lines, tail=[], printed_twice=True, related=related,
             )
         if s.key == "seed003":
             return T.mirror_article_page(
-                spam=self._spam(p), breadcrumb=crumb, title=s.raw_title, meta_line=s.raw_meta, summary=None,
+                spam=self._spam(p), breadcrumb=crumb, title=raw_title, meta_line=raw_meta, summary=None,
                 menu=s.menu, lines=s.raw_lines, tail=[], printed_twice=False, related=related,
             )
         meta = f"发稿时间:{s.published_at:%Y-%m-%d %H:%M}   来源: {glossify(s.source or '')}"
@@ -376,7 +379,7 @@ class DemoSite:
         out["/private/index.html"] = (T.private_index(priv).encode("utf-8"), html_utf8)
         out["/private/tzgg/t20241024_999001.html"] = (
             T.trs_article_page(
-                title="关于内部办公系统升级的通知", published=datetime(2024, 10, 24, 9, 0, tzinfo=SHANGHAI),
+                title="关于内部办公系统升级的通知", published=datetime(2024, 10, 24, 9, 0, tzinfo=LOCAL_TZ),
                 source="县政府办", column="内部通知", paragraphs=["本页面仅限内部使用，爬虫不得抓取。"],
                 url_self="./t20241024_999001.html", summary=None, author=None, author_post=None, editor=None,
                 related=[], charset_meta="utf-8", calendar_month=cal,
@@ -397,7 +400,7 @@ class DemoSite:
         if initial:
             self._clock = newest + timedelta(hours=1)
         else:
-            now = datetime.now(UTC).replace(microsecond=0)
+            now = utcnow().replace(microsecond=0)
             self._clock = max(now, (self._clock or now) + timedelta(seconds=1))
         rendered = self._render_static()
         by_path = {p.url_path: p for p in self.placements}
@@ -456,7 +459,8 @@ class DemoSite:
         end = max(start, num("endrecord", start + perpage - 1))
         items = self.section_placements("hanweb") if q.get("columnid", [""])[0] == str(T.HANWEB_COLUMNID) else []
         records = [T.hanweb_record(p.url_path, p.story.title, p.story.published_at) for p in items[start - 1:end]]
-        xml = '<?xml version="1.0" encoding="UTF-8"?>\n' + T.hanweb_datastore(records, total=len(items), perpage=perpage)
+        xml = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+               + T.hanweb_datastore(records, total=len(items), perpage=perpage))
         return self._dynamic(xml, "text/xml; charset=UTF-8")
 
     def _calendar(self, q: dict[str, list[str]]) -> Page:

@@ -54,7 +54,8 @@ def topbar() -> str:
         '<span class="fr"><a href="javascript:void(0);">无障碍浏览</a> | <a href="javascript:void(0);">繁體版</a> | '
         '<a href="javascript:void(0);">长者模式</a> | <a href="javascript:void(0);">微信</a> | '
         '<a href="javascript:void(0);">微博</a></span></div></div>\n'
-        '<div class="header"><div class="w1200"><a class="logo" href="/"><img src="/images/logo.png" alt="示范县人民政府"></a>'
+        '<div class="header"><div class="w1200"><a class="logo" href="/">'
+        '<img src="/images/logo.png" alt="示范县人民政府"></a>'
         '<form class="search" action="javascript:void(0);"><input type="text" name="q" placeholder="请输入关键词">'
         '<button type="button">搜索</button></form></div></div>\n'
     )
@@ -150,7 +151,7 @@ function createPageHTML(_nPageCount, _nCurrIndex, _sPageName, _sPageExt){
 	document.write("&nbsp;共" + _nPageCount + "页");
 }
 </script>
-"""
+"""  # noqa: E501 - the JavaScript TRS WCM serves, verbatim
 
 
 def trs_list_page(*, items: list[tuple[str, str, datetime]], page: int, total_pages: int,
@@ -178,7 +179,7 @@ def trs_list_page(*, items: list[tuple[str, str, datetime]], page: int, total_pa
 def trs_article_page(*, title: str, published: datetime, source: str | None, column: str,
                      paragraphs: list[str], url_self: str, summary: str | None, author: str | None,
                      author_post: str | None, editor: str | None, related: list[tuple[str, str]],
-                     charset_meta: str, calendar_month: str) -> str:
+                     charset_meta: str | None, calendar_month: str) -> str:
     metas = (
         f'<meta name="ColumnName" content="{e(column)}">\n<meta name="ColumnType" content="新闻">\n'
         f'<meta name="ArticleTitle" content="{e(title)}">\n<meta name="PubDate" content="{dm(published)}">\n'
@@ -257,8 +258,7 @@ def hanweb_list_page(*, records: list[str], total: int, perpage: int, calendar_m
         + hanweb_datastore(records, total=total, perpage=perpage)
         + "</script>"
         + '<script language="javascript" src="/module/jslib/jquery/jpage/jquery.page.min.js"></script>'
-        + '<script type="text/javascript">$(document).ready(function(){ $("#%d").jpage({dataStore: '
-        % HANWEB_UNITID
+        + f'<script type="text/javascript">$(document).ready(function(){{ $("#{HANWEB_UNITID:d}").jpage({{dataStore: '
         + f"dataStore,dataBefore:'<ul class=\"list\">',dataAfter:'</ul>',showMode:'full',perPage:{perpage},"
         + f"totalRecord:{total},groupSize:1,barPosition:'bottom',ajaxParam:{{'style':'2','webid':'1',"
         + f"'path':'/','columnid':{HANWEB_COLUMNID},'sourceContentType':'1','unitid':'{HANWEB_UNITID}',"
@@ -304,13 +304,13 @@ def hanweb_article_page(*, title: str, published: datetime, source: str | None, 
 
 # ------------------------------------------------------------------------------ home-made portal
 PORTAL_MENU = ["县情概况", "政务要闻", "乡镇动态", "部门动态", "通知公告", "政策解读", "招商引资", "便民服务"]
+PORTAL_MENU_LINKS = {"乡镇动态": "/news/index.html", "政务要闻": "/xwzx/zwyw/index.html"}
 
 
 def portal_chrome_top(title: str, charset_meta: str | None, calendar_month: str) -> str:
     cm = f'<meta http-equiv="Content-Type" content="text/html; charset={charset_meta}">\n' if charset_meta else ""
     menu = " | ".join(
-        f'<a href="{"/news/index.html" if m == "乡镇动态" else "/xwzx/zwyw/index.html" if m == "政务要闻" else "javascript:;"}">'
-        f"{m}</a>" for m in PORTAL_MENU
+        f'<a href="{PORTAL_MENU_LINKS.get(m, "javascript:;")}">{m}</a>' for m in PORTAL_MENU
     )
     return (
         "<html>\n<head>\n" + cm + f"<title>{e(title)}</title>\n"
@@ -377,9 +377,11 @@ def portal_article_page(*, title: str, published: datetime, source: str | None, 
         + f'<div class="weizhi">您现在的位置：<a href="/">首页</a> &gt; <a href="/news/index.html">{PORTAL_COLUMN}</a>'
         + " &gt; 正文</div>\n"
         + f'<h1 class="title" align="center">{e(title)}</h1>\n'
-        + f'<div class="info" align="center">来源：{e(source)}　日期：{dm(published)}　点击：<span id="hits"></span>次</div>\n'
+        + f'<div class="info" align="center">来源：{e(source)}　日期：{dm(published)}　'
+        + '点击：<span id="hits"></span>次</div>\n'
         + f'<div id="article_content" class="content">\n{body}\n</div>{twice}\n{ed}\n'
-        + '<div class="print">[<a href="javascript:window.print()">打印</a>] [<a href="javascript:window.close()">关闭</a>]</div>\n'
+        + '<div class="print">[<a href="javascript:window.print()">打印</a>] '
+        + '[<a href="javascript:window.close()">关闭</a>]</div>\n'
         + f'<div class="xgxw"><b>相关新闻：</b><ul>{rel}</ul></div>\n'
         + "</td></tr></table>\n" + footer() + "</body>\n</html>\n"
     )
@@ -449,7 +451,7 @@ def calendar_page(year: int, month: int, days: dict[int, list[tuple[str, str]]])
         + topbar() + f'<div class="main w1200"><h2>政务日历 {year}年{month}月</h2>\n'
         + f'<div class="cal-nav"><a href="/calendar?month={py:04d}-{pm:02d}">&lt; 上一月</a> '
         + f'<a href="/calendar?month={ny:04d}-{nm:02d}">下一月 &gt;</a></div>\n'
-        + '<table class="calendar"><tr><th>一</th><th>二</th><th>三</th><th>四</th><th>五</th><th>六</th><th>日</th></tr>'
+        + '<table class="calendar"><tr>' + "".join(f"<th>{d}</th>" for d in "一二三四五六日") + "</tr>"
         + "".join(rows) + "</table></div>\n" + footer() + "</body>\n</html>\n"
     )
 

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from common.clock import LOCAL_TZ
+from common.text import to_simplified  # the one t2s converter; site.py imports it from here too
+
 SEEDS_DIR = Path(__file__).resolve().parent / "seeds"
 
 PY = "a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿɡ"
@@ -37,16 +38,15 @@ def _converter(config: str):
     return opencc.OpenCC(config)
 
 
-def to_simplified(text: str) -> str:
-    return _converter("t2s").convert(text)
-
-
 def to_traditional(text: str) -> str:
     return _converter("s2t").convert(text)
 
 
 def strip_glosses(text: str) -> str:
-    """Remove pinyin glosses like ``區(qū)`` and the broken ``日?qǐng)?bào)`` forms."""
+    """Remove pinyin glosses like ``區(qū)`` and the broken ``日?qǐng)?bào)`` forms.
+
+    The generator's own, deliberately not ``common.text.strip_glosses``: the demo site is the test
+    oracle of the crawler's gloss removal, so it must not share the code it checks."""
     for bad, good in BROKEN_FORMS.items():
         text = text.replace(bad, good)
     text = GLOSS_RE.sub("", text)
@@ -109,8 +109,8 @@ SPAM_FRAGMENTS = [
 
 # Seeds without a date get one (001 says "昨(5)日"; 004 was written after the December 2020 plenum).
 SEED_DATES = {
-    "001": datetime(2016, 1, 6, 8, 40, tzinfo=SHANGHAI),
-    "004": datetime(2021, 1, 20, 9, 0, tzinfo=SHANGHAI),
+    "001": datetime(2016, 1, 6, 8, 40, tzinfo=LOCAL_TZ),
+    "004": datetime(2021, 1, 20, 9, 0, tzinfo=LOCAL_TZ),
 }
 META_RE = re.compile(r"发稿时间[:：]\s*(\d{4}-\d{2}-\d{2} \d{2}:\d{2})\s+来源[:：]\s*(.+)")
 SOURCE_DATE_RE = re.compile(r"[来來]源[:：]\s*(.+?)\s+日期[:：]\s*(\d{4}-\d{2}-\d{2})")
@@ -119,7 +119,7 @@ SOURCE_DATE_RE = re.compile(r"[来來]源[:：]\s*(.+?)\s+日期[:：]\s*(\d{4}-
 def _dt(text: str) -> datetime:
     fmt = "%Y-%m-%d %H:%M" if " " in text else "%Y-%m-%d"
     d = datetime.strptime(text, fmt)
-    return d.replace(tzinfo=SHANGHAI)
+    return d.replace(tzinfo=LOCAL_TZ)
 
 
 def _parse_mirror_style(num: str, lines: list[str]) -> Story:
@@ -130,9 +130,11 @@ def _parse_mirror_style(num: str, lines: list[str]) -> Story:
     raw_title = lines[i + 1].strip()
     raw_meta = lines[i + 2].strip()
     m = META_RE.search(strip_glosses(raw_meta))
+    assert m is not None, f"seed {num}: no 发稿时间 line"
     published, source = _dt(m.group(1)), clean(m.group(2))
     summary = original_title = editor = None
-    body_raw, tail = [], []
+    body_raw: list[str] = []
+    tail: list[str] = []
     for ln in lines[i + 3:]:
         s = ln.strip()
         c = clean(s)
@@ -145,10 +147,10 @@ def _parse_mirror_style(num: str, lines: list[str]) -> Story:
             summary = c.split(":", 1)[1].strip() if ":" in c else c[3:]
             continue
         if c.startswith("原标题"):
-            original_title = re.split("[:：]", c, 1)[1].strip()
+            original_title = re.split("[:：]", c, maxsplit=1)[1].strip()
             continue
         if c.startswith("编辑"):
-            editor = re.split("[:：]", c, 1)[1].strip()
+            editor = re.split("[:：]", c, maxsplit=1)[1].strip()
             tail.append(s)
             continue
         body_raw.append(s)
@@ -181,6 +183,7 @@ def _parse_seed(num: str, text: str) -> Story:
         rest = [ln for ln in nonempty if not ln.startswith("- ")]
         raw_title, raw_meta, raw_lines = rest[0], rest[1], rest[2:]
         m = SOURCE_DATE_RE.search(clean(raw_meta))
+        assert m is not None, "seed003: no source/date line"
         return Story(
             key="seed003", title=clean(raw_title), published_at=_dt(m.group(2)),
             paragraphs=[clean(s) for s in raw_lines], source=m.group(1).strip(), menu=menu,
@@ -279,7 +282,8 @@ class SyntheticFactory:
 
     def _pick_paragraphs(self, rng: random.Random, i: int) -> list[int]:
         k = rng.randint(3, 5)
-        best, best_overlap = None, None
+        best: list[int] = []
+        best_overlap = 0
         good_enough = 1 if len(self.chosen) < 150 else 2
         for _attempt in range(40):
             cand = rng.sample(range(len(self.pool)), k)
@@ -288,7 +292,7 @@ class SyntheticFactory:
                 for other in self.para_users.get(p, ()):
                     counts[other] = counts.get(other, 0) + 1
             worst = max(counts.values(), default=0)
-            if best is None or worst < best_overlap:
+            if not best or worst < best_overlap:
                 best, best_overlap = cand, worst
             if worst <= good_enough:
                 break

@@ -192,9 +192,7 @@ class Daemon:
             if self._crawl_command is not None:
                 kwargs["command"] = self._crawl_command(profile)
             if self.config.redis_url:      # distributed mode: the run is enqueued, workers crawl
-                from crawler.distributed import enqueue_site  # compat: DISTRIBUTED moves it to govnews
-
-                return enqueue_site(profile, redis_url=self.config.redis_url, engine=self._engine,
+                return _enqueue_site(profile, redis_url=self.config.redis_url, engine=self._engine,
                                     prefix=self.config.redis_prefix, trigger=Trigger.SCHEDULE)
             return self._run_crawl(
                 profile, db_url=self.db_url, engine=self._engine, trigger=Trigger.SCHEDULE,
@@ -266,6 +264,14 @@ class Daemon:
         if active_runner() is self:
             set_active_runner(None)
         logger.info("scheduler stopped")
+
+
+def _enqueue_site(profile: SiteProfile, **kwargs: Any):
+    """:func:`govnews.distributed.enqueue_site`, imported on first use: it loads Scrapy and Redis,
+    which a daemon that crawls locally (and every ``govnews`` command) does without."""
+    from govnews.distributed import enqueue_site
+
+    return enqueue_site(profile, **kwargs)
 
 
 def run_daemon(sites: str | os.PathLike | None = None, db_url: str | None = None, **options: Any) -> int:
