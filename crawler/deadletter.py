@@ -69,9 +69,6 @@ FORMAT_VERSION = 1
 SUFFIX = ".jsonl"
 ERROR_MAX = 2000
 
-scrub = mask_secrets  # compat: remove when SCRAPY-COMPONENTS moved (crawler.reliability imports it)
-
-
 def deadletter_dir(settings=None) -> Path:
     """The Scrapy setting, else ``$GOVNEWS_DEADLETTER_DIR``, else ``<data dir>/deadletter`` (at call time)."""
     value = (settings.get(DIR_SETTING) if settings is not None else None) or os.environ.get(DIR_SETTING)
