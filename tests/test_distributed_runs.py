@@ -96,6 +96,7 @@ def test_the_scheduler_seam_is_the_engines_public_scheduler(redis_server, prefix
     from crawler.spiders.gov_news import GovNewsSpider
 
     crawler = get_crawler(settings_dict={})
+    assert bound_run(crawler) is None, "before the engine exists"
     sched = DistributedScheduler(redis_server, crawler, prefix=prefix, lease_seconds=60, idle_timeout=0,
                                  max_deliveries=5, worker="w1")
     crawler.engine = SimpleNamespace(scheduler=sched)
@@ -109,6 +110,7 @@ def test_the_scheduler_seam_is_the_engines_public_scheduler(redis_server, prefix
     assert sched.seen_urls([req]) == {req.url}, "IncrementalMiddleware asks the run what was scheduled"
     sched.store_validators({req.url: ("etag-1", None)})
     assert redis_server.hget(RunKeys(prefix, 4).validators, req.url) == b'["etag-1", null]'
+    assert not [name for name in vars(crawler) if name.startswith("govnews")], "nothing hung on the Crawler"
 
 
 def test_scheduler_daemon_enqueues_instead_of_crawling_in_distributed_mode(redis_server, redis_url, prefix,

@@ -16,7 +16,7 @@ from crawler.distributed.connection import redis_url_from_settings
 from crawler.distributed.finish import finish_distributed_run, run_summary
 from crawler.distributed.scheduler import DistributedScheduler, bound_run
 from crawler.runstats import COUNTER_STATS, counters_from_stats, failures_from_stats
-from crawler.services import get_archive
+from crawler.services import InThread, get_archive, in_thread
 from storage import runs
 from storage.enums import RunStatus
 
@@ -48,16 +48,17 @@ class DistributedRunExtension:
 
     Counters and failures are read from the worker's Scrapy stats with
     :func:`crawler.runstats.counters_from_stats` / :func:`~crawler.runstats.failures_from_stats`, the
-    same functions as the local ``CrawlRunExtension``. The periodic flush runs in a thread (Redis and
-    database round trips stay off the reactor); a lock keeps it and the final flush from adding the
-    same delta twice.
+    same functions as the local ``CrawlRunExtension``. The periodic flush and the final one (with the
+    run's finish) run in threads, so Redis and database round trips stay off the reactor; a lock
+    keeps two flushes from adding the same delta twice.
     """
 
     FLUSH_SECONDS = 5.0
 
-    def __init__(self, crawler, archive: Archive | None = None):
+    def __init__(self, crawler, archive: Archive | None = None, *, run_blocking: InThread = in_thread):
         self.crawler = crawler
         self._archive = archive
+        self.run_blocking = run_blocking
         self._flushed: dict[str, int] = {}
         self._flushed_failures: dict[str, int] = {}
         self._flush_lock = threading.Lock()
@@ -156,17 +157,22 @@ class DistributedRunExtension:
             runs.update_run(engine, sched.run_id, failures=fail_totals, **counters)
         return totals
 
-    def spider_closed(self, spider, reason):
+    async def spider_closed(self, spider=None, reason: str = "finished") -> None:
         if self._loop is not None and self._loop.running:
             self._loop.stop()
         sched = self.scheduler
         if sched is None:
             return
+        stats = dict(self.crawler.stats.get_stats())      # read on the reactor thread
+        await self.run_blocking(self._close, sched, stats, self.archive)
+
+    def _close(self, sched: DistributedScheduler, stats: Mapping[str, Any], archive: Archive) -> None:
+        """(thread) The last flush; the finisher closes the run, a late worker adds its summary."""
         assert sched.keys is not None and sched.run_id is not None
-        self.flush(sched)
-        engine = self.archive.engine
+        self.flush(sched, stats, archive)
+        engine = archive.engine
         if sched.finisher:
-            finish_distributed_run(sched.server, sched.keys, engine, site=sched.site, archive=self.archive)
+            finish_distributed_run(sched.server, sched.keys, engine, site=sched.site, archive=archive)
         elif sched.run_done:   # finished by another worker before this one's last counts arrived
             row = runs.get_run(engine, sched.run_id)
             if row is not None and row["status"] != RunStatus.RUNNING:

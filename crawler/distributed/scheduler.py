@@ -71,7 +71,10 @@ def bound_run(crawler: Crawler) -> DistributedScheduler | None:
     ``IncrementalMiddleware`` call :meth:`DistributedScheduler.store_validators` and
     :meth:`DistributedScheduler.seen_urls` on it), found through the public ``crawler.engine.scheduler``.
     """
-    engine = getattr(crawler, "engine", None)
+    try:
+        engine = crawler.engine
+    except (AttributeError, RuntimeError):     # Scrapy sets it when the crawl starts
+        return None
     sched = engine.scheduler if engine is not None else None
     return sched if isinstance(sched, DistributedScheduler) and sched.run_id is not None else None
 
@@ -134,9 +137,6 @@ class DistributedScheduler(RedisScheduler):
         self.queue = ReliableQueue(self.server, self.spider, self.keys, self.serializer)
         self.df = RunDupeFilter(self.server, self.keys, self.crawler.settings.getbool("DUPEFILTER_DEBUG"))
         self.meta = {k.decode(): v.decode() for k, v in self.server.hgetall(self.keys.meta).items()}
-        # compat: remove when SCRAPY-COMPONENTS moved (middlewares call bound_run(crawler) instead)
-        self.crawler.govnews_run_seen = self.seen_urls
-        self.crawler.govnews_validator_sink = self.store_validators
         self.server.hset(self.keys.workers, self.worker,
                          json.dumps({"host": socket.gethostname(), "pid": os.getpid(), "since": epoch_now()}))
         self.stats.set_value("govnews/distributed/run_id", self.run_id)
