@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -107,3 +108,224 @@ def test_csv_export_defuses_spreadsheet_formulas(archive, db_url, tmp_path):
     assert rows[0]["title"].startswith("'=HYPERLINK")
     jsonl = json.loads(run("export", "--db", db_url).output)
     assert jsonl["title"].startswith("=HYPERLINK"), "JSON Lines keep the text as archived"
+
+
+# ------------------------------------------------------------------ exit codes
+
+
+def _profile(d, name, schedule="0 0 * * *"):
+    d.mkdir(parents=True, exist_ok=True)
+    (d / f"{name}.toml").write_text(f'name = "{name}"\nstart_urls = ["http://127.0.0.1:9/{name}/"]\n'
+                                    f'schedule = "{schedule}"\n', encoding="utf-8")
+
+
+@pytest.mark.parametrize("args, code", [
+    (["--help"], 0),
+    (["no-such-command"], 2),
+    (["sites", "--json"], 0),
+    (["crawl"], 2),                                   # neither SITE nor --due: a usage error
+    (["crawl", "no-such-site"], 1),
+    (["export", "--format", "warc"], 2),              # WARC needs -o FILE
+    (["export", "--since", "yesterday"], 2),
+    (["search", "x", "--limit", "0"], 2),
+    (["duplicates", "--since", "soon"], 2),
+    (["reextract", "--since", "later"], 2),
+    (["extract", "/no/such/file.html"], 2),
+    (["serve-demo", "--host", "8.8.8.8"], 2),         # loopback only
+    (["schedule", "--max-parallel", "many"], 2),
+    (["schedule", "--help"], 0),
+])
+def test_exit_codes_of_usage_errors_and_help(args, code):
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == code, (args, result.output)
+
+
+def test_exit_codes_on_an_archive(filled, tmp_path):
+    runner = CliRunner()
+    for args in (["stats"], ["export"], ["search", "经开区"], ["search", "不存在的词语"], ["duplicates"],
+                 ["reextract", "--dry-run", "--no-progress"], ["export", "--format", "warc", "-o", str(tmp_path / "a.warc.gz")]):
+        result = runner.invoke(main, [*args, "--db", filled])
+        assert result.exit_code == 0, (args, result.output)
+    report = json.loads(runner.invoke(main, ["reextract", "--db", filled, "--dry-run", "--no-progress"]).output)
+    assert report["dry_run"] is True and report["checked"] == 2
+
+
+def test_init_db_exit_codes(tmp_path):
+    url = f"sqlite:///{tmp_path / 'new' / 'a.db'}"
+    result = CliRunner().invoke(main, ["init-db", "--db", url])
+    assert result.exit_code == 0 and "archive ready" in result.output
+    assert CliRunner().invoke(main, ["init-db", "--db", url]).exit_code == 0      # again: nothing to do
+    assert CliRunner().invoke(main, ["init-db", "--db", "nosuchdialect://x/y"]).exit_code != 0
+
+
+def test_read_commands_need_an_archive_and_create_nothing(tmp_path, monkeypatch):
+    """stats, search, export (and the other readers) on the default archive of a fresh govnews
+    home: a clear error, exit 1, and no data/ directory or empty database left behind."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("GOVNEWS_HOME", str(home))
+    monkeypatch.delenv("GOVNEWS_DB_URL", raising=False)
+    monkeypatch.delenv("GOVNEWS_DATA_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    for args in (["stats"], ["search", "经开区"], ["export"], ["duplicates"], ["reextract", "--no-progress"]):
+        result = runner.invoke(main, args)
+        assert result.exit_code == 1, (args, result.output)
+        assert "no archive at" in result.output and "govnews init-db" in result.output
+    assert runner.invoke(main, ["sites"]).exit_code == 0
+    assert not (home / "data").exists() and not (tmp_path / "data").exists()
+    assert not home.exists() or not any(home.rglob("*.db"))
+
+
+def test_crawl_due_passes_full_settings_and_jobdir_to_every_due_crawl(sqlite_url, tmp_path, monkeypatch):
+    """The bug: `govnews crawl --due --full -s X=1 --jobdir J` crawled without them."""
+    import govnews.commands.crawl as crawl_module
+    from govnews.runner import RunResult
+    from govnews.scheduling import run_due
+
+    sites = tmp_path / "sites"
+    _profile(sites, "alpha")
+    _profile(sites, "beta")
+    launched = {}
+
+    def fake_run_crawl(profile, *, command, trigger, **kw):
+        launched[profile.name] = (command, trigger)
+        return RunResult(profile.name, "failed" if profile.name == "beta" else "ok", run_id=1, exit_code=0)
+
+    monkeypatch.setattr(crawl_module, "run_due", lambda *a, **kw: run_due(*a, run_crawl=fake_run_crawl, **kw))
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["crawl", "--due", "--db", sqlite_url, "--sites", str(sites), "--full",
+                                       "-s", "DOWNLOAD_DELAY=3", "--set", "CONCURRENT_REQUESTS=2",
+                                       "--jobdir", "jobs"])
+    assert sorted(launched) == ["alpha", "beta"]
+    for name, (cmd, trigger) in launched.items():
+        assert trigger == "due"
+        assert cmd[:5] == [sys.executable, "-m", "scrapy", "crawl", "gov_news"]
+        assert f"site={(sites / f'{name}.toml').resolve()}" in cmd
+        pairs = list(zip(cmd, cmd[1:]))
+        assert ("-a", "full_walk=1") in pairs
+        assert ("-s", "DOWNLOAD_DELAY=3") in pairs and ("-s", "CONCURRENT_REQUESTS=2") in pairs
+        assert ("-s", f"JOBDIR={tmp_path / 'jobs' / name}") in pairs      # one resume state per site
+    assert result.exit_code == 1, result.output                           # beta failed
+    assert "alpha: ok" in result.output and "beta: failed" in result.output
+
+
+def test_crawl_due_exit_codes(sqlite_url, tmp_path, monkeypatch):
+    import govnews.commands.crawl as crawl_module
+    from govnews.runner import RunResult
+    from govnews.scheduling import run_due
+
+    sites = tmp_path / "sites"
+    _profile(sites, "alpha")
+    (sites / "broken.toml").write_text('name = "broken"\n', encoding="utf-8")
+    monkeypatch.setattr(crawl_module, "run_due", lambda *a, **kw: run_due(
+        *a, run_crawl=lambda p, **k: RunResult(p.name, "ok", run_id=7, exit_code=0), **kw))
+    dry = CliRunner().invoke(main, ["crawl", "--due", "--dry-run", "--db", sqlite_url, "--sites", str(sites)])
+    assert dry.exit_code == 0 and dry.stdout.split() == ["alpha"]
+    assert "skipped profile" in dry.output and "broken.toml" in dry.output
+    ok = CliRunner().invoke(main, ["crawl", "--due", "--db", sqlite_url, "--sites", str(sites)])
+    assert ok.exit_code == 0 and "alpha: ok (run 7" in ok.output
+
+
+def test_crawl_passes_its_options_to_the_crawl(sqlite_url, tmp_path, monkeypatch):
+    import govnews.commands.crawl as crawl_module
+    from govnews.runner import RunResult
+
+    sites = tmp_path / "sites"
+    _profile(sites, "alpha")
+    seen = {}
+
+    def fake_run_crawl(profile, *, command, trigger, db_url, **kw):
+        seen.update(command=command, trigger=trigger, db_url=db_url)
+        return RunResult(profile.name, "timeout", run_id=3, exit_code=-15)
+
+    monkeypatch.setattr(crawl_module, "run_crawl", fake_run_crawl)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["crawl", "alpha", "--sites", str(sites), "--db", "sqlite:///rel.db",
+                                       "--jobdir", "j", "-s", "A=1"])
+    assert result.exit_code == 1 and "alpha: timeout (run 3, exit -15)" in result.output
+    assert seen["trigger"] == "manual" and seen["db_url"] == f"sqlite:///{tmp_path / 'rel.db'}"
+    assert f"JOBDIR={tmp_path / 'j'}" in seen["command"] and "A=1" in seen["command"]
+
+
+# ------------------------------------------------------------------ stats: the latest run per site
+
+
+def test_stats_shows_each_sites_latest_run_from_the_view(filled):
+    """`govnews stats` reads site_latest_crawl (one row per site) instead of loading every run: the
+    number of statements does not grow with the runs, and the latest run is the latest started."""
+    from sqlalchemy import event
+
+    from govnews.commands.stats import site_counts
+    from storage import runs
+    from storage.db import make_engine
+
+    engine = make_engine(filled)
+    base = datetime(2024, 10, 1, 8, 0, tzinfo=SHANGHAI)
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda conn, cur, sql, *a: statements.append(sql))
+    try:
+        runs.finish_run(engine, runs.start_run(engine, "demo", "manual", started_at=base), status="ok")
+        statements.clear()
+        site_counts(engine)
+        few = len(statements)
+        for day in range(2, 30):
+            runs.finish_run(engine, runs.start_run(engine, "demo", "schedule", started_at=base.replace(day=day)),
+                            status="failed" if day == 29 else "ok")
+        # recorded last, but started before all the others: not "the latest run"
+        runs.finish_run(engine, runs.start_run(engine, "demo", "manual", started_at=base.replace(month=9)),
+                        status="timeout")
+        statements.clear()
+        [row] = site_counts(engine)
+    finally:
+        engine.dispose()
+    assert len(statements) == few
+    assert any("site_latest_crawl" in sql for sql in statements)
+    assert not any("FROM crawl_runs" in sql for sql in statements)
+    assert row["last_run"]["status"] == "failed"
+    assert row["last_run"]["started_at"] == base.replace(day=29)
+    out = CliRunner().invoke(main, ["stats", "--db", filled]).output
+    assert "2024-10-29 08:00 failed" in out
+
+
+# ------------------------------------------------------------------ from any directory
+
+
+def test_demo_crawl_from_any_directory(tmp_path):
+    """init-db, serve-demo, crawl demo and export from a directory that is not the checkout: the
+    archive and the profile live in $GOVNEWS_HOME, the crawl finds Scrapy's settings without
+    scrapy.cfg, and nothing lands in the working directory."""
+    import os
+    import subprocess
+
+    from tests.support.crawl import REPO
+
+    work, home = tmp_path / "work", tmp_path / "home"
+    work.mkdir()
+    (home / "sites").mkdir(parents=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GOVNEWS_", "SCRAPY_"))}
+    env.update(GOVNEWS_HOME=str(home), PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1")   # PYTHONPATH: a stale dev install
+
+    def govnews(*args, timeout=120):
+        return subprocess.run([sys.executable, "-m", "govnews.cli", *args], cwd=work, env=env,
+                              capture_output=True, text=True, timeout=timeout)
+
+    assert govnews("init-db").returncode == 0
+    assert (home / "data" / "archive.db").is_file()
+    server = subprocess.Popen([sys.executable, "-m", "govnews.cli", "serve-demo", "--port", "0",
+                               "--write-profile", str(home / "sites" / "demo.toml")],
+                              cwd=work, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        lines = [server.stdout.readline() for _ in range(2)]
+        assert "demo site at http://127.0.0.1:" in lines[1], lines
+        crawl = govnews("crawl", "demo", timeout=300)
+        assert crawl.returncode == 0, crawl.stderr[-3000:]
+        assert "demo: ok" in crawl.stderr
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    export = govnews("export")
+    assert export.returncode == 0
+    assert len(export.stdout.splitlines()) >= 10
+    stats = govnews("stats")
+    assert stats.returncode == 0 and "demo" in stats.stdout
+    assert sorted(p.name for p in work.iterdir()) == [], "nothing is written to the working directory"

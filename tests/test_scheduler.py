@@ -685,5 +685,10 @@ def test_entry_points_share_options():
                         text=True, cwd=root, timeout=60)
     assert py.returncode == 0
     for opt in ("--sites", "--db", "--reload-interval", "--time-limit", "--grace", "--misfire-grace",
-                "--max-parallel", "--log-dir", "--memory-jobstore"):
+                "--max-parallel", "--log-dir", "--memory-jobstore", "--redis-url", "--log-level"):
         assert opt in out and opt in py.stdout
+    # one command under two names: scheduler.py is `govnews schedule` (click), not a second parser
+    assert py.stdout.startswith("Usage: scheduler.py [OPTIONS]") and "govnews schedule --sites" in py.stdout
+    bad = subprocess.run([sys.executable, str(root / "scheduler.py"), "--max-parallel", "x"],
+                         capture_output=True, text=True, cwd=root, timeout=60)
+    assert bad.returncode == 2 and "Invalid value for '--max-parallel'" in bad.stderr
