@@ -18,8 +18,8 @@ What one run does:
    ``GOVNEWS_RUN_ID`` in its environment: nothing depends on the caller's working directory or on
    where govnews is installed. The crawl writes its counters into that row; the runner owns the
    row's status, exit code and log tail.
-3. Collect its output (stdout and stderr merged), keeping the last lines (and optionally writing
-   everything to a log file).
+3. Collect its output (stdout and stderr merged), keeping the last lines, passwords masked with
+   ``common.secrets.mask_secrets`` (and optionally writing everything to a log file).
 4. On the time limit, or when ``stop_event`` is set (daemon shutdown), send SIGTERM (Scrapy then
    closes the spider gracefully), wait ``grace`` seconds, then SIGKILL the process group.
 5. ``finish_run`` with status ``ok`` (exit 0), ``failed`` (non-zero exit or launch error),
@@ -50,6 +50,7 @@ from sqlalchemy.engine import make_url
 
 from common import paths
 from common.clock import utcnow
+from common.secrets import mask_secrets
 from storage import runs
 from storage.db import default_db_url, make_engine, normalize_db_url
 from storage.enums import RunStatus, Trigger
@@ -198,7 +199,9 @@ def _reader(stream, tail: collections.deque, log_file, on_line: Callable[[str], 
 
 
 def _format_tail(lines: Iterable[str], notes: list[str]) -> str:
-    text = "\n".join([*lines, *notes])
+    """The last lines and the runner's notes, passwords masked (``crawl_runs.log_tail`` is shown
+    by ``govnews stats`` and read by anyone with access to the archive)."""
+    text = mask_secrets("\n".join([*lines, *notes]))
     if len(text) > LOG_TAIL_CHARS:
         text = "…" + text[-(LOG_TAIL_CHARS - 1):]
     return text

@@ -94,6 +94,14 @@ def test_nonzero_exit_is_failed_with_log_tail():
     assert store.runs[1]["log_tail"] == res.log_tail
 
 
+def test_passwords_are_masked_in_the_recorded_tail():
+    res, store = run(script("print('connecting to postgresql://govnews:s3cret@db/archive')"))
+    assert "s3cret" not in res.log_tail and "govnews:***@db" in res.log_tail
+    assert "s3cret" not in store.runs[1]["log_tail"]
+    res, _ = run(["/nonexistent/crawler", "-s", "REDIS_URL=redis://:pw123@queue:6379/0"])
+    assert res.status == "failed" and "pw123" not in res.log_tail and ":***@queue" in res.log_tail
+
+
 def test_launch_error_is_failed():
     res, store = run(["/nonexistent/govnews-crawler"])
     assert res.status == "failed" and res.exit_code is None
