@@ -133,7 +133,4 @@ def archive_extension(crawler: Crawler) -> ArchiveExtension:
 
 def get_archive(crawler: Crawler) -> Archive:
     """The crawl's one archive, shared by pipelines, middlewares and extensions."""
-    if not hasattr(crawler, "get_extension"):
-        # compat: remove when INGEST moved (crawler.deadletter.Replayer passes a SimpleNamespace)
-        return crawler._govnews_archive  # type: ignore[attr-defined]
     return archive_extension(crawler).archive
