@@ -26,18 +26,20 @@ COMMANDS = [
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="govnews")
-def main():
+def main() -> None:
     """govnews: crawl and archive Chinese regional government news.
 
     \b
-    Quick start:
-      govnews init-db                       # build data/archive.db (alembic upgrade head)
+    Quick start (from any directory):
+      govnews init-db                       # build the archive (alembic upgrade head)
       govnews serve-demo &                  # a demo government site on 127.0.0.1:8765
       govnews crawl demo                    # crawl it into the archive
       govnews stats                         # what was archived
 
-    Every command reads the database URL from --db or $GOVNEWS_DB_URL
-    (default sqlite:///data/archive.db).
+    Every command reads the database URL from --db or $GOVNEWS_DB_URL (default: the SQLite file
+    data/archive.db in the govnews home: $GOVNEWS_HOME, else the checkout holding scrapy.cfg
+    around the current directory, else ~/.local/share/govnews). Site profiles: --sites or
+    $GOVNEWS_SITES_DIR, default <home>/sites, then the profiles bundled with govnews.
     """
 
 

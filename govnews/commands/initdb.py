@@ -11,12 +11,12 @@ from govnews.commands import db_option, resolve_db_url
 def init_db_cmd(db_url: str | None) -> None:
     """Create or upgrade the archive database to the newest schema.
 
-    Runs the Alembic migrations (the same as `alembic upgrade head` from the
-    repository root); safe to run again on an existing archive.
+    Runs the Alembic migrations shipped with govnews (the same as `alembic upgrade
+    head` in a checkout); safe to run again on an existing archive.
 
     \b
     Examples:
-      govnews init-db                                   # data/archive.db
+      govnews init-db                                   # <govnews home>/data/archive.db
       govnews init-db --db sqlite:////srv/govnews/archive.db
       GOVNEWS_DB_URL=postgresql://postgres@127.0.0.1/govnews govnews init-db
     """

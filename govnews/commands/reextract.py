@@ -5,13 +5,9 @@ import json
 import sys
 
 import click
-from tqdm import tqdm
 
-from crawler.ingest import Reextractor
 from govnews.commands import db_option, require_archive, resolve_db_url, sites_option
 from govnews.dates import cli_date
-from storage.archive import Archive
-from storage.reextract import count_articles, reextract
 
 
 @click.command("reextract")
@@ -36,6 +32,13 @@ def reextract_cmd(db_url: str | None, sites_dir: str | None, site: str | None, s
       govnews reextract --site demo --since 2024-10-01
       govnews reextract --dry-run --no-progress --sites /etc/govnews/sites
     """
+    # loaded when the command runs (extraction, dedup, MinHash), not by every `govnews` command
+    from tqdm import tqdm
+
+    from crawler.ingest import Reextractor
+    from storage.archive import Archive
+    from storage.reextract import count_articles, reextract
+
     since_d = cli_date(since, "--since")
     extract = Reextractor(sites_dir)
     with Archive(require_archive(resolve_db_url(db_url))) as archive:

@@ -1,21 +1,24 @@
 """``govnews replay``: put dead letters (pages the archive could not take during a crawl) into it."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from govnews.commands import db_option, resolve_db_url
+from govnews.commands import db_option, require_archive, resolve_db_url
+from storage.db import mask_url
 
 
 @click.command("replay")
 @db_option
 @click.option("--dir", "directory", envvar="GOVNEWS_DEADLETTER_DIR", metavar="DIR", default=None,
               type=click.Path(file_okay=False),
-              help="Dead-letter directory [env GOVNEWS_DEADLETTER_DIR; default data/deadletter].")
+              help="Dead-letter directory [env GOVNEWS_DEADLETTER_DIR; default <govnews home>/data/deadletter].")
 @click.option("--site", default=None, help="Only this site's letters (profile name).")
 @click.option("--any-db", is_flag=True,
               help="Also replay letters written for another database URL (by default they are skipped).")
 @click.option("--dry-run", is_flag=True, help="List the letters, store nothing.")
-def replay_cmd(db_url, directory, site, any_db, dry_run):
+def replay_cmd(db_url: str | None, directory: str | None, site: str | None, any_db: bool, dry_run: bool) -> None:
     """Store the pages that a crawl kept in dead-letter files because the archive failed.
 
     A crawl whose database goes away (PostgreSQL unreachable, SQLite locked) writes every page it
@@ -27,15 +30,13 @@ def replay_cmd(db_url, directory, site, any_db, dry_run):
 
     \b
     Examples:
-      govnews replay                                  # all sites, data/deadletter, $GOVNEWS_DB_URL
+      govnews replay                                  # all sites, <home>/data/deadletter, $GOVNEWS_DB_URL
       govnews replay --site xindu --dry-run           # what is waiting for one site
       govnews replay --db postgresql://archive@db/govnews --dir /var/lib/govnews/deadletter
     """
-    from pathlib import Path
-
+    # loaded when the command runs (extraction, dedup, MinHash), not by every `govnews` command
     from crawler.deadletter import deadletter_dir, letter_files, read_records, replay
     from storage.archive import Archive
-    from storage.db import mask_url
 
     folder = Path(directory) if directory else deadletter_dir()
     files = letter_files(folder, site)
@@ -47,7 +48,7 @@ def replay_cmd(db_url, directory, site, any_db, dry_run):
             click.echo(f"{path}: {n} record(s)")
         click.echo(f"{total} dead letter(s) in {len(files)} file(s) under {folder}")
         return
-    url = resolve_db_url(db_url)
+    url = require_archive(resolve_db_url(db_url))
     click.echo(f"archive: {mask_url(url)}")
     with Archive(url) as archive:
         report = replay(archive, folder, site=site, any_db=any_db, db_url=url)
