@@ -329,3 +329,37 @@ def test_demo_crawl_from_any_directory(tmp_path):
     stats = govnews("stats")
     assert stats.returncode == 0 and "demo" in stats.stdout
     assert sorted(p.name for p in work.iterdir()) == [], "nothing is written to the working directory"
+
+
+# ------------------------------------------------------------------ reextract: the profile's hints
+
+
+def test_reextract_applies_the_site_profiles_hints(archive, db_url, tmp_path):
+    """The bug: `govnews reextract` extracted without the profile's hints (body_selector here), so
+    re-extraction disagreed with the crawl. It now uses crawler.ingest.Reextractor with --sites."""
+    from sqlalchemy import select
+
+    from crawler.extract import extract
+    from storage.models import Article as ArticleRow
+
+    url = "http://127.0.0.1/a/t20241024_1.html"
+    html = ("<html><head><title>标题</title></head><body><h1>经开区推动项目建设</h1><div class='main'>"
+            + "".join(f"<p>这是正文的第{i}段，讲述经开区连接器产业园项目的建设进展情况，现场塔吊耸立。</p>" for i in range(8))
+            + "</div><div class='note'>"
+            + "".join(f"<p>编者按第{i}段：这一段才是配置文件指定的正文容器里的内容，用于检验选择器是否生效。</p>" for i in range(3))
+            + "</div></body></html>").encode()
+    archive.ensure_site("hinted", "有提示的站点", ["127.0.0.1"])
+    page = archive.record_page("hinted", url, status=200, headers={"Content-Type": "text/html; charset=utf-8"},
+                               body=html, outcome="article")
+    archive.store_article("hinted", url, extract(html, url), page_id=page)       # extracted without hints
+    sites = tmp_path / "sites"
+    sites.mkdir()
+    (sites / "hinted.toml").write_text('name = "hinted"\nstart_urls = ["http://127.0.0.1/"]\n\n[hints]\n'
+                                       'body_selector = "div.note"\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["reextract", "--db", db_url, "--sites", str(sites), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output.strip().splitlines()[-1])
+    assert (report["checked"], report["text_changed"]) == (1, 1), report
+    with archive.engine.connect() as conn:
+        body = conn.scalar(select(ArticleRow.body))
+    assert body.startswith("编者按第0段") and "这是正文" not in body
