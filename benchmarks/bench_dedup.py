@@ -391,7 +391,7 @@ def main() -> int:
                           f"p50={s['p50_ms']:6.2f}ms p95={s['p95_ms']:6.2f}ms max={s['max_ms']:7.2f}ms "
                           f"{r['outcomes']}", flush=True)
         finally:
-            for url, drop in dbs.values():
+            for _url, drop in dbs.values():
                 drop()
     if args.rounds == 0:  # --keep --rounds 0: build only
         return 0
@@ -422,12 +422,12 @@ def main() -> int:
                       f"commit + rest {r['mean_ms'] - sql - sig:.2f} ms")
                 for k, (c, t) in sorted(kinds.items(), key=lambda kv: -kv[1][1]):
                     print(f"{'':22s} {k:28s} {c / n:5.2f}/store {1000 * t / n:6.3f} ms/store")
-        s, l = by[small], by[large]
-        ratio, p95_ratio = l["mean_ms"] / s["mean_ms"], l["p95_ms"] / s["p95_ms"]
-        gs, gl = max(s["rss_growth_mb"]), max(l["rss_growth_mb"])
+        s, big = by[small], by[large]
+        ratio, p95_ratio = big["mean_ms"] / s["mean_ms"], big["p95_ms"] / s["p95_ms"]
+        gs, gl = max(s["rss_growth_mb"]), max(big["rss_growth_mb"])
         passed = ratio <= 1.5 and gl <= gs + 20
         ok &= passed
-        print(f"{backend:10s} ratio {large:,d}/{small:,d}: mean {ratio:.2f}  p50 {l['p50_ms'] / s['p50_ms']:.2f}  "
+        print(f"{backend:10s} ratio {large:,d}/{small:,d}: mean {ratio:.2f}  p50 {big['p50_ms'] / s['p50_ms']:.2f}  "
               f"p95 {p95_ratio:.2f}  RSS growth {gs:.1f} -> {gl:.1f} MB  {'PASS' if passed else 'FAIL'}")
     if args.json_out:
         slim = {b: {sz: {k: v for k, v in r.items() if k != "times_ms"} for sz, r in by.items()}

@@ -31,7 +31,8 @@ def main(argv=None) -> int:
     from crawler.extract import extract
 
     shared = Path(args.shared)
-    truth = [json.loads(line) for line in open(shared / "corpus" / "truth.jsonl", encoding="utf-8")]
+    truth = [json.loads(line) for line in (shared / "corpus" / "truth.jsonl").read_text(encoding="utf-8").splitlines()
+             if line.strip()]
     pages = [((shared / "corpus" / "raw" / t["page"]).read_bytes(), t.get("url")) for t in truth]
 
     def run_govnews():
