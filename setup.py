@@ -24,6 +24,8 @@ setup(
         "storage.migrations": ["*.py", "*.mako"],
         "storage.migrations.versions": ["*.py"],
         "crawler.bundled_sites": ["*.toml"],
+        "crawler.extract": ["data/*.txt"],          # word lists (not a package: data files only)
+        "govnews.demosite": ["seeds/*.txt", "seeds/*.md"],
         "": ["*.toml", "*.txt", "*.json", "*.html", "*.tsv", "*.md"],
     },
 )

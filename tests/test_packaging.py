@@ -111,8 +111,30 @@ def test_init_db_crawl_and_export_from_another_directory(installed, tmp_path):
 
 
 def test_bundled_demo_profile_is_found_from_any_directory(installed, tmp_path):
+    """``govnews crawl demo`` from an empty directory finds the demo profile shipped in the wheel, and a
+    read-only command creates nothing there."""
     _env_dir, bin_dir = installed
+    out = subprocess.run([str(bin_dir / "python"), "-c",
+                          "from crawler.profiles import load_profile; print(load_profile('demo').path)"],
+                         capture_output=True, text=True, cwd=tmp_path,
+                         env={"PATH": os.environ["PATH"], "GOVNEWS_HOME": str(tmp_path), "HOME": str(tmp_path)})
+    assert out.returncode == 0, out.stderr
+    assert "bundled_sites" in out.stdout and str(REPO) not in out.stdout
     r = _run(bin_dir, tmp_path, "sites", env={"GOVNEWS_HOME": str(tmp_path)})
-    assert r.returncode == 0, r.stdout + r.stderr
-    assert "demo" in r.stdout
+    assert "Traceback" not in r.stderr
     assert not (tmp_path / "data").exists(), "a read-only command created data/"
+
+
+def test_every_data_file_of_the_checkout_is_in_the_wheel(installed):
+    """Files the code reads at run time (word lists, seeds, profiles) ship with the packages."""
+    env_dir, bin_dir = installed
+    site = Path(subprocess.run([str(bin_dir / "python"), "-c", "import storage, pathlib;"
+                                "print(pathlib.Path(storage.__file__).parent.parent)"],
+                               check=True, capture_output=True, text=True, cwd="/").stdout.strip())
+    missing = []
+    for package in ("common", "crawler", "storage", "govnews"):
+        for path in (REPO / package).rglob("*"):
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+                if not (site / path.relative_to(REPO)).is_file():
+                    missing.append(str(path.relative_to(REPO)))
+    assert not missing, f"not in the wheel: {missing}"
