@@ -27,7 +27,7 @@ from tests.support.shared import require_shared  # noqa: E402,F401 (re-exported 
 REPO = Path(__file__).resolve().parent.parent
 
 # Scrapy's test crawlers (``get_crawler``) need the reactor the settings name; older Scrapy (the
-# dependency floor, 2.14) refuses to guess, so install it once for the session, as Scrapy's own tests do.
+# dependency floor of older Scrapy) refuses to guess, so install it once for the session, as Scrapy's own tests do.
 from scrapy.utils.reactor import install_reactor, is_reactor_installed  # noqa: E402
 
 if not is_reactor_installed():

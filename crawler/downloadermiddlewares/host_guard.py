@@ -16,12 +16,7 @@ import logging
 from typing import Any
 
 from scrapy import Request
-from scrapy.exceptions import IgnoreRequest, NotConfigured
-
-try:  # Scrapy after 2.14 wraps DNS failures in its own exception; 2.14 raises Twisted's DNSLookupError
-    from scrapy.exceptions import CannotResolveHostError
-except ImportError:  # pragma: no cover - exercised by the floors job (.ci/floors.sh)
-    from twisted.internet.error import DNSLookupError as CannotResolveHostError  # type: ignore[assignment]
+from scrapy.exceptions import CannotResolveHostError, IgnoreRequest, NotConfigured
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.reactor import is_reactor_installed
 from twisted.internet.error import DNSLookupError
