@@ -96,6 +96,7 @@ class Page(Base):
     __table_args__ = (
         Index("ix_pages_url_fetched_at", "url", "fetched_at"),
         Index("ix_pages_site_id_fetched_at", "site_id", "fetched_at"),
+        Index("ix_pages_raw_page_id", "raw_page_id"),                               # 0005
         CheckConstraint(f"outcome IN ({sql_in(PageOutcome)})", name="outcome"),  # ck_pages_outcome (0003)
     )
 
@@ -111,6 +112,8 @@ class Page(Base):
     sha256: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(20))  # a storage.enums.PageOutcome value
     reason: Mapped[str | None] = mapped_column(Text)
+    #: identical bytes of the same URL are stored once: ``raw`` is NULL and this page holds them (0005)
+    raw_page_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class Article(Base):
@@ -226,6 +229,8 @@ class CrawlRun(Base):
     log_tail: Mapped[str | None] = mapped_column(Text)
     pid: Mapped[int | None] = mapped_column(Integer)
     host: Mapped[str | None] = mapped_column(String(255))
+    #: one line: why the run ended as it did (0005)
+    reason: Mapped[str | None] = mapped_column(Text)
 
 
 class SiteLock(Base):
