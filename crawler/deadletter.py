@@ -5,7 +5,7 @@ When a write to the archive fails, :class:`DeadLetterGuard` (wrapped around
 :class:`crawler.items.FetchedPage`) to a JSON-lines file instead of losing it, and stops hammering
 the database for a cool-down (a circuit breaker: while it is open, pages go straight to the file).
 ``govnews replay`` and the start of the next crawl of the site
-(:class:`crawler.reliability.ReliabilityExtension`) put them into the archive again.
+(:class:`crawler.extensions.deadletter_replay.DeadLetterReplayExtension`) put them into the archive again.
 
 Files: ``$GOVNEWS_DEADLETTER_DIR`` (Scrapy setting or environment; default ``deadletter`` under the
 data directory, :func:`common.paths.data_dir`) ``/<site>/<UTC time>-<host>-<pid>-<random>.jsonl``.

@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from common.clock import utcnow  # compat: crawler.reliability imports storage.models.utcnow
+from common.clock import utcnow
 from common.text import to_simplified
 from storage.enums import PageOutcome, RunStatus, Trigger, sql_in
 

@@ -4,7 +4,7 @@ It reads a site profile (``sites/NAME.toml``), walks the profile's list pages ne
 pagination (plain links, TRS ``createPageHTML``, Hanweb datastore/dataproxy), feeds and sitemaps,
 and yields one item (:class:`crawler.items.FetchedPage`) per fetched page or failed request.
 Extraction and storage happen in the item pipelines (:mod:`crawler.ingest`); which
-articles are already archived is decided by :class:`crawler.middlewares.IncrementalMiddleware`.
+articles are already archived is decided by :class:`crawler.spidermiddlewares.incremental.IncrementalMiddleware`.
 """
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ import random
 import re
 from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
-from zoneinfo import ZoneInfo
+from common.clock import LOCAL_TZ
 
 from govnews.demosite.texts import TOWNS, SyntheticFactory, synthetic_dates
 
@@ -25,7 +25,7 @@ from .styles import (
     e,
 )
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+SHANGHAI = LOCAL_TZ
 NEWEST = datetime(2024, 10, 31, 16, 30, tzinfo=SHANGHAI)
 STATIC_KEYS = [k for k, _ in MENU_STATICS + FOOTER_STATICS + FRIEND_STATICS]
 STATIC_NAMES = dict(MENU_STATICS + FOOTER_STATICS + FRIEND_STATICS)
