@@ -7,8 +7,8 @@ import random
 import re
 from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
-from common.clock import LOCAL_TZ
 
+from common.clock import LOCAL_TZ
 from govnews.demosite.texts import TOWNS, SyntheticFactory, synthetic_dates
 
 from .styles import (
