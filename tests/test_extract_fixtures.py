@@ -101,7 +101,10 @@ def test_cli_prints_one_json_line_per_file():
     rows = [json.loads(line) for line in result.output.splitlines()]
     assert [r["page"] for r in rows] == files
     assert set(rows[0]) == {"page", "title", "body", "published_at", "source", "author", "editor", "column",
-                            "original_title", "summary", "flags"}
+                            "original_title", "summary", "flags",
+                            # issue 16: attachments and the 信息公开 fields, always printed
+                            "attachments", "index_no", "doc_number", "issuer", "written_at", "topic", "validity",
+                            "subject_words"}
     assert all(r["title"] and r["body"] for r in rows)
 
 

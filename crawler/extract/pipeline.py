@@ -17,9 +17,11 @@ from common.text import strip_glosses, to_simplified
 from . import body as body_mod
 from . import clean
 from .article import Article, Image
+from .attachments import find_attachments
 from .classify import classify_decoded, classify_raw
 from .dates import TIME_RE, date_from_meta, find_date, parse_date
 from .decode import cleaneval_wrapper, decode_html
+from .disclosure import is_disclosure_line, parse_disclosure
 from .html import parse_html
 from .metadata import (
     headline_candidates,
@@ -127,6 +129,11 @@ def _extract(data: bytes, text: str, codec: str, tree: HtmlElement | None, url: 
 
     meta = meta_tags(tree)
     page_lines = body_mod.text_lines(tree.find("body") if tree.find("body") is not None else tree)
+    # --- attachments and the 信息公开 block (issue 16); a block that is only its fields leaves the tree
+    art.attachments = find_attachments(tree, url)
+    disclosure = parse_disclosure(tree)
+    if disclosure.block is not None and disclosure.tight and disclosure.block.getparent() is not None:
+        disclosure.block.drop_tree()
 
     # --- body ---
     container, cname = body_mod.find_container(tree, text, hints.get("body_selector"))
@@ -147,6 +154,8 @@ def _extract(data: bytes, text: str, codec: str, tree: HtmlElement | None, url: 
     cleaned, fields = clean.split_metadata_lines(cleaned)
     cleaned, footer_cut = clean.cut_footer(cleaned)
     cleaned, repeated = clean.collapse_repeats(cleaned)
+    if disclosure:
+        cleaned = [ln for ln in cleaned if not is_disclosure_line(ln, disclosure)]
 
     # --- labelled metadata around the headline (outside the container) ---
     page_clean = [strip_glosses(ln)[0] for ln in page_lines]
@@ -227,8 +236,16 @@ def _extract(data: bytes, text: str, codec: str, tree: HtmlElement | None, url: 
     if published is None:
         published, how_date = find_date(meta, header + cleaned[:3], url, page_clean[start:] + page_clean[:start],
                                         now=now)
+    # the 信息公开 block's 发布日期 is the page's own statement of the publication date: it wins
+    in_block = parse_date(disclosure.extra["published"], now=now) if disclosure.extra.get("published") else None
+    if in_block is not None and (published is None or published.date() != in_block.date()):
+        published, how_date = in_block, "disclosure"
     art.published_at = published
     flags["date_from"] = how_date
+    for name, value in disclosure.fields().items():
+        setattr(art, name, value)
+    if disclosure:
+        flags["disclosure"] = disclosure.how
 
     art.body = "\n".join(cleaned)
     art.body_simplified = to_simplified(art.body)

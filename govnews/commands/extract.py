@@ -11,7 +11,11 @@ from pathlib import Path
 import click
 
 OUTPUT_FIELDS = ("title", "body", "published_at", "source", "author", "editor", "column", "original_title",
-                 "summary", "flags")
+                 "summary", "flags",
+                 # issue 16: attachments [{"url", "name"}] and the 信息公开 fields (always printed)
+                 "attachments", "index_no", "doc_number", "issuer", "written_at", "topic", "validity",
+                 "subject_words")
+EMPTY_LIST_FIELDS = ("attachments",)
 
 
 @click.command("extract")
@@ -34,5 +38,5 @@ def extract_cmd(files, url, encoding):
     for path in files:
         art = extract(Path(path).read_bytes(), url=url, encoding=encoding, now=now)
         d = art.to_dict()
-        row = {"page": path, **{k: d[k] for k in OUTPUT_FIELDS}}
+        row = {"page": path, **{k: d.get(k, [] if k in EMPTY_LIST_FIELDS else None) for k in OUTPUT_FIELDS}}
         sys.stdout.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
