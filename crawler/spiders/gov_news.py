@@ -29,6 +29,7 @@ from storage.urls import canonical_url
 
 # request.meta keys used across the spider and the middlewares
 KIND = "govnews_kind"            # list | article | feed | sitemap
+SITEMAP_DEPTH = "govnews_sitemap_depth"     # sitemap indexes above this sitemap (crawler.discovery.feeds.SitemapBudget)
 DEPTH = "govnews_depth"          # list levels below a start URL (pagination does not count)
 PAGING = "govnews_paging"        # True for a request reached by pagination
 PAGE_NO = "govnews_page_no"      # how many pagination steps from the first list page
@@ -85,6 +86,7 @@ class GovNewsSpider(scrapy.Spider):
             **{k: v for k, v in (("max_pages", budget_pages), ("max_depth", hints.max_depth),
                                  ("max_query_variants", hints.max_query_variants)) if v is not None}
         )
+        self.sitemap_budget = feeds.SitemapBudget()     # nesting depth and count of sitemaps (issue 17)
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
@@ -173,7 +175,7 @@ class GovNewsSpider(scrapy.Spider):
                 if (kinds[link.url] == "list" and link.url not in pending and self._same_site(link.url)
                         and (req := self.make_request(link.url, "list", depth=depth + 1))):
                     yield req
-        for feed in L.feed_links(tree, base):
+        for feed in feeds.feed_links(tree, base):       # linear and capped (issue 17)
             if req := self.make_request(feed, "feed", depth=depth + 1):
                 yield req
 
@@ -185,8 +187,9 @@ class GovNewsSpider(scrapy.Spider):
         if response.status == NOT_MODIFIED:
             self.crawler.stats.inc_value("govnews/feed_not_modified")
             return
-        yield self.page_item(response, "feed")
-        for link in feeds.parse_feed(response.body, response.url):
+        links, why = feeds.read_feed(response.body, response.url)     # why: refused / cut short, or None
+        yield self.page_item(response, "feed", reason=why)
+        for link in links:
             meta = {LINK_TEXT: link.text, SOURCE_LIST: response.url}
             if self._same_site(link.url) and (req := self.make_request(link.url, "article", **meta)):
                 yield req
@@ -194,14 +197,21 @@ class GovNewsSpider(scrapy.Spider):
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
         if response.status == NOT_MODIFIED:
             return
-        yield self.page_item(response, "sitemap")
-        for url in feeds.parse_sitemap(response.body, response.url):
+        urls, why = feeds.read_sitemap(response.body, response.url)   # why: refused / cut short, or None
+        yield self.page_item(response, "sitemap", reason=why)
+        depth = response.meta.get(SITEMAP_DEPTH, 0) + 1
+        for url in urls:
             if not self._same_site(url):
                 continue
             kind = L.classify_url(url, "", article_re=self.article_re, list_re=self.list_re, deny_re=self.deny_re)
-            if url.endswith(".xml"):
+            if url.endswith((".xml", ".xml.gz")):
                 kind = "sitemap"
-            if kind in ("article", "sitemap") and (req := self.make_request(url, kind)):
+                if refused := self.sitemap_budget.refuse_reason(depth):
+                    self.budget.refused[refused] += 1
+                    continue
+            if kind in ("article", "sitemap") and (req := self.make_request(url, kind, **{SITEMAP_DEPTH: depth})):
+                if kind == "sitemap":
+                    self.sitemap_budget.admit(depth)
                 yield req
 
     def on_error(self, failure: Failure) -> Iterator[FetchedPage]:
