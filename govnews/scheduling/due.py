@@ -18,6 +18,7 @@ from sqlalchemy import Engine, func, select
 from common.clock import utcnow
 from crawler.profiles import SiteProfile
 from govnews.runner import DEFAULT_GRACE, DEFAULT_TIME_LIMIT, absolute_db_url, run_crawl
+from govnews.runner import run_crawl as _run_crawl_subprocess
 from govnews.scheduling.triggers import as_aware, build_trigger
 from storage.db import default_db_url, make_engine
 from storage.enums import RunStatus, Trigger
@@ -79,13 +80,20 @@ def run_due(
     run_crawl: Callable[..., Any] = run_crawl,
     crawl_command: Callable[[SiteProfile], Sequence[str]] | None = None,
     dry_run: bool = False,
+    batch: bool = False,
+    batch_options: Mapping[str, Any] | None = None,
     **run_kwargs: Any,
 ) -> list:
     """Crawl every due site (see :func:`due_sites`) and return the ``RunResult`` list (or, with
     ``dry_run``, the due profiles). ``crawl_command(profile)``: the command of each crawl (default
     :func:`govnews.runner.crawl_command`; ``govnews crawl --due`` passes its ``--full``, ``-s`` and
     ``--jobdir`` this way). ``handle_signals``: SIGTERM/SIGINT stop the running crawls gracefully
-    (recorded ``interrupted``) instead of killing this process; call from the main thread."""
+    (recorded ``interrupted``) instead of killing this process; call from the main thread.
+
+    ``batch``: crawl the due sites together in one Scrapy process (:func:`govnews.batch.run_batch`,
+    ``max_parallel`` sites at once; ``batch_options``: its ``full``, ``settings``, ``jobdir``)
+    instead of one subprocess per site (``crawl_command`` is then not used; a ``run_crawl`` other
+    than the runner's means per-site crawls)."""
     db_url = absolute_db_url(db_url or default_db_url())
     own_engine = None
     if engine is None:
@@ -113,6 +121,12 @@ def run_due(
                              time_limit=time_limit, grace=grace, stop_event=stopping, **kwargs)
 
         try:
+            if batch and run_crawl is _run_crawl_subprocess:   # an injected run_crawl crawls per site
+                from govnews.batch import run_batch
+
+                return run_batch(due, db_url=db_url, engine=engine, trigger=trigger, time_limit=time_limit,
+                                 grace=grace, concurrency=max(1, max_parallel), stop_event=stopping,
+                                 **dict(batch_options or {}))
             if max_parallel <= 1:
                 results = [one(p) for p in due]
             else:
