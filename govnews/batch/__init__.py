@@ -54,7 +54,7 @@ from storage.db import default_db_url, make_engine
 from storage.enums import RunStatus, Trigger
 from storage.models import CrawlRun
 
-__all__ = ["DEFAULT_CONCURRENCY", "BatchSession", "batch_command", "batch_groups", "parse_settings",
+__all__ = ["DEFAULT_CONCURRENCY", "BatchDispatcher", "BatchSession", "batch_command", "batch_groups", "parse_settings",
            "run_batch", "site_spec"]
 
 logger = logging.getLogger(__name__)
@@ -81,14 +81,15 @@ def profile_target(profile) -> str:
 
 
 def site_spec(profile, *, trigger: str, time_limit: float | None, full: bool = False,
-              jobdir: str | os.PathLike | None = None, settings: dict[str, Any] | None = None) -> dict[str, Any]:
+              jobdir: str | os.PathLike | None = None, settings: dict[str, Any] | None = None,
+              log_path: str | os.PathLike | None = None) -> dict[str, Any]:
     """The JSON line that hands one site to the batch process."""
     site_settings = dict(settings or {})
     if jobdir:
         site_settings["JOBDIR"] = str(Path(jobdir).resolve())
     return {"name": profile.name, "target": profile_target(profile), "trigger": str(trigger),
             "time_limit": time_limit, "spider_args": {"full_walk": "1"} if full else {},
-            "settings": site_settings}
+            "settings": site_settings, "log_path": str(Path(log_path).resolve()) if log_path else None}
 
 
 def batch_command(options: dict[str, Any], python: str | None = None) -> list[str]:
@@ -273,7 +274,7 @@ class BatchSession:
                 fut = self._futures.get(site)
                 started = self._started.pop(site, None)
             status = event.get("status") or RunStatus.FAILED
-            result = RunResult(site, status, run_id=event.get("run_id"), exit_code=None,
+            result = RunResult(site, status, run_id=event.get("run_id"), exit_code=event.get("exit_code"),
                                log_tail=mask_secrets(event.get("note") or event.get("reason") or ""),
                                started_at=started[1] if started else self._submitted_at.get(site),
                                finished_at=utcnow(), pid=self.pid, holder=event.get("holder"),
@@ -397,3 +398,88 @@ def run_batch(
         for name, fut in futures.items():
             results[name] = fut.result()
     return [results[p.name] for p in profiles if p.name in results]
+
+
+class BatchDispatcher:
+    """Feeds sites to one long-lived :class:`BatchSession` as they come (the daemon's jobs fire one
+    by one): :meth:`run` hands the site over and blocks until its run ended. The session's input is
+    closed after ``idle_seconds`` with nothing to do (the process then exits); the next site starts
+    a new one. A session that crashed resolves its sites ``interrupted`` and the next site gets a
+    new session: the caller survives."""
+
+    def __init__(self, *, db_url: str | None = None, engine: Engine | None = None,
+                 concurrency: int = DEFAULT_CONCURRENCY, grace: float = DEFAULT_GRACE,
+                 settings: dict[str, Any] | None = None, log_dir: str | os.PathLike | None = None,
+                 idle_seconds: float = 10.0, command: Sequence[str] | None = None,
+                 env: dict[str, str] | None = None, cwd: str | os.PathLike | None = None):
+        self.options = dict(db_url=db_url, engine=engine, concurrency=concurrency, grace=grace,
+                            settings=settings, command=command, env=env, cwd=cwd)
+        self.grace = grace
+        self.log_dir = log_dir
+        self.idle_seconds = idle_seconds
+        self._lock = threading.Lock()
+        self._sessions: dict[tuple[str, ...], BatchSession] = {}
+        self._idle_since: dict[tuple[str, ...], float] = {}
+        self._stopped = threading.Event()
+        self._watcher = threading.Thread(target=self._watch, name="batch-idle", daemon=True)
+        self._watcher.start()
+
+    def _new_session(self) -> BatchSession:
+        log_path = None
+        if self.log_dir:
+            log_path = Path(self.log_dir) / "batch" / f"{utcnow():%Y%m%dT%H%M%S%fZ}.log"
+        return BatchSession(log_path=log_path, **self.options).start()
+
+    def run(self, profile, *, trigger: str, time_limit: float | None,
+            stop_event: threading.Event | None = None, **spec_options: Any) -> RunResult:
+        if self.log_dir and "log_path" not in spec_options:      # as the runner: <log dir>/<site>/<stamp>.log
+            spec_options["log_path"] = Path(self.log_dir) / profile.name / f"{utcnow():%Y%m%dT%H%M%SZ}.log"
+        spec = site_spec(profile, trigger=trigger, time_limit=time_limit, **spec_options)
+        key = allow_key(profile)
+        while True:
+            with self._lock:
+                if self._stopped.is_set():
+                    return RunResult(profile.name, RunStatus.INTERRUPTED, log_tail="[batch] not started: stopping")
+                session = self._sessions.get(key)
+                if session is None or session.input_closed or session.finished.is_set():
+                    session = self._sessions[key] = self._new_session()
+                fut = session.submit(spec)
+                self._idle_since.pop(key, None)
+            if fut is not None:
+                break
+        while True:
+            try:
+                return fut.result(timeout=POLL_SECONDS * 2)
+            except TimeoutError:
+                if stop_event is not None and stop_event.is_set():
+                    self.stop()
+
+    def _watch(self) -> None:
+        import time as _time
+
+        while not self._stopped.wait(1.0):
+            now = _time.monotonic()
+            with self._lock:
+                for key, session in list(self._sessions.items()):
+                    if session.finished.is_set():
+                        self._sessions.pop(key, None)
+                        continue
+                    if session.outstanding():
+                        self._idle_since.pop(key, None)
+                        continue
+                    since = self._idle_since.setdefault(key, now)
+                    if now - since >= self.idle_seconds:
+                        session.close_input()
+                        self._idle_since.pop(key, None)
+
+    def stop(self) -> None:
+        """Stop every session (running crawls end ``interrupted``); idempotent."""
+        with self._lock:
+            first = not self._stopped.is_set()
+            self._stopped.set()
+            sessions = list(self._sessions.values())
+        if first:
+            for s in sessions:
+                threading.Thread(target=s.stop_and_wait, args=(self.grace,), daemon=True).start()
+        for s in sessions:
+            s.wait(self.grace + 40)

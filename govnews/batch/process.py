@@ -137,6 +137,7 @@ class SiteLogHandler(logging.Handler):
         super().__init__(logging.INFO)
         self.lines = lines
         self.tails: dict[str, collections.deque[str]] = {}
+        self.files: dict[str, Any] = {}
         self.setFormatter(logging.Formatter("%(asctime)s [%(name)s] %(levelname)s: %(message)s"))
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -149,8 +150,28 @@ class SiteLogHandler(logging.Handler):
         except Exception:  # noqa: BLE001
             return
         self.tails.setdefault(site, collections.deque(maxlen=self.lines)).append(line)
+        f = self.files.get(site)
+        if f is not None:
+            try:
+                f.write(mask_secrets(line) + "\n")
+                f.flush()
+            except OSError:  # pragma: no cover - disk full: the tail in crawl_runs still has it
+                pass
+
+    def open_file(self, site: str, path: str | None) -> None:
+        """Also write ``site``'s lines to ``path`` (the daemon's ``--log-dir``)."""
+        if not path:
+            return
+        try:
+            os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+            self.files[site] = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed in tail()
+        except OSError as exc:
+            logger.warning("%s: cannot write its log to %s: %s", site, path, exc)
 
     def tail(self, site: str) -> list[str]:
+        f = self.files.pop(site, None)
+        if f is not None:
+            f.close()
         return list(self.tails.pop(site, ()))
 
 
@@ -163,12 +184,13 @@ class SiteJob:
     time_limit: float | None
     spider_args: dict[str, str] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
+    log_path: str | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SiteJob:
         return cls(name=data["name"], target=data["target"], trigger=data["trigger"],
                    time_limit=data.get("time_limit"), spider_args=dict(data.get("spider_args") or {}),
-                   settings=dict(data.get("settings") or {}))
+                   settings=dict(data.get("settings") or {}), log_path=data.get("log_path"))
 
 
 def emit(event: dict[str, Any]) -> None:
@@ -291,6 +313,8 @@ class Batch:
             return
         run_id = await self._blocking(lambda: runs.start_run(self.engine, site, trigger=job.trigger))
         emit({"event": "start", "site": site, "run_id": run_id, "pid": os.getpid()})
+        self.logs.open_file(site, job.log_path)
+        exit_code: int | None = 0
         notes: list[str] = []
         settings = self.settings.copy()
         for name, value in job.settings.items():
@@ -309,9 +333,11 @@ class Batch:
             await task
         except asyncio.CancelledError:
             status = RunStatus.TIMEOUT if site in self.timed_out else RunStatus.INTERRUPTED
+            exit_code = None
             notes.append("[batch] the crawler did not stop within the grace period; abandoned")
         except Exception as exc:  # noqa: BLE001 - a site's crash ends that site only
             status = RunStatus.FAILED
+            exit_code = 1
             first = str(exc).splitlines()[0][:300] if str(exc) else ""
             notes.append(f"[batch] crawl failed: {type(exc).__name__}: {first}")
             logger.error("%s: crawl failed: %r", site, exc)
@@ -325,9 +351,10 @@ class Batch:
         if getattr(crawler, "spider", None) is None and status == RunStatus.OK:  # pragma: no cover
             status = RunStatus.FAILED
         tail = mask_secrets("\n".join([*self.logs.tail(site), *notes]))[-8000:]
-        await self._blocking(lambda: runs.finish_run(self.engine, run_id, status=status, exit_code=None,
+        await self._blocking(lambda: runs.finish_run(self.engine, run_id, status=status, exit_code=exit_code,
                                                      log_tail=tail))
         emit({"event": "end", "site": site, "run_id": run_id, "status": status, "reason": reason,
+              "exit_code": exit_code,
               "seconds": round(time.monotonic() - started, 3), "note": notes[-1] if notes else None,
               "requests": stats.get("downloader/request_count", 0),
               "responses": stats.get("downloader/response_count", 0),

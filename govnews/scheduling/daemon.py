@@ -7,7 +7,12 @@ was down is made up once (``coalesce=True``) if it is less than ``misfire_grace_
 ``max_instances=1``: a site never overlaps itself in one daemon; the DB site lock excludes other
 processes and machines.
 
-Each job calls :func:`govnews.runner.run_crawl` (subprocess, time limit, ``crawl_runs`` row).
+Each job hands its site to a batch process (:class:`govnews.batch.BatchDispatcher`: the sites
+whose jobs fire crawl together in one Scrapy process, ``max_parallel`` at a time, each with its own
+lock, ``crawl_runs`` row and time limit; the process exits after ``batch_idle`` seconds with nothing
+to do, and a crash of it leaves the daemon running and its runs closed ``interrupted``). With
+``batch=False`` (or an injected ``run_crawl``) each job calls :func:`govnews.runner.run_crawl`
+instead (one subprocess per crawl).
 Profiles are re-read on SIGHUP and every ``reload_interval`` seconds; added, removed and changed
 profiles add, remove and reschedule jobs (a file that stops parsing keeps its last good version).
 SIGTERM/SIGINT: no new runs start, running crawls get SIGTERM and ``grace`` seconds, then SIGKILL,
@@ -38,7 +43,8 @@ from sqlalchemy import Engine
 
 from common.clock import LOCAL_TZ_NAME, utcnow
 from crawler.profiles import SiteProfile, sites_dir
-from govnews.runner import DEFAULT_GRACE, DEFAULT_TIME_LIMIT, absolute_db_url, run_crawl
+from govnews.runner import DEFAULT_GRACE, DEFAULT_TIME_LIMIT, absolute_db_url
+from govnews.runner import run_crawl as _runner_run_crawl
 from govnews.scheduling.jobs import (
     DEFAULT_MISFIRE_GRACE,
     SyncReport,
@@ -80,6 +86,8 @@ class DaemonConfig:
     timezone: str = LOCAL_TZ_NAME
     redis_url: str | None = None         # distributed mode: enqueue runs for `govnews worker`s
     redis_prefix: str = "govnews"
+    batch: bool = True                   # crawl in one batch process (govnews.batch), max_parallel at once
+    batch_idle: float = 10.0             # seconds a batch process waits for more sites before it exits
 
 
 class DaemonScheduler(BackgroundScheduler):
@@ -102,10 +110,13 @@ class DaemonScheduler(BackgroundScheduler):
 class Daemon:
     """The scheduler daemon. ``run()`` blocks until SIGTERM/SIGINT (or :meth:`request_stop`)."""
 
-    def __init__(self, config: DaemonConfig, *, run_crawl: Callable[..., Any] = run_crawl,
+    def __init__(self, config: DaemonConfig, *, run_crawl: Callable[..., Any] | None = None,
                  scheduler=None, crawl_command: Callable[[SiteProfile], list[str]] | None = None):
         self.config = config
-        self._run_crawl = run_crawl
+        # batch mode unless a run_crawl (tests) or a crawl command (per-site subprocess) is given
+        self._batch = config.batch and run_crawl is None and crawl_command is None
+        self._run_crawl = run_crawl or _runner_run_crawl
+        self._batcher: Any = None
         self._crawl_command = crawl_command
         self.scheduler = scheduler
         self.profiles: dict[str, SiteProfile] = {}
@@ -194,6 +205,9 @@ class Daemon:
             if self.config.redis_url:      # distributed mode: the run is enqueued, workers crawl
                 return _enqueue_site(profile, redis_url=self.config.redis_url, engine=self._engine,
                                     prefix=self.config.redis_prefix, trigger=Trigger.SCHEDULE)
+            if self._batch:                # many sites, one Scrapy process (govnews.batch)
+                return self._batch_dispatcher().run(profile, trigger=Trigger.SCHEDULE,
+                                                    time_limit=self.config.time_limit, stop_event=self.stop_event)
             return self._run_crawl(
                 profile, db_url=self.db_url, engine=self._engine, trigger=Trigger.SCHEDULE,
                 time_limit=self.config.time_limit, grace=self.config.grace,
@@ -201,6 +215,16 @@ class Daemon:
         finally:
             with self._active_lock:
                 self._active.pop(site, None)
+
+    def _batch_dispatcher(self):
+        with self._active_lock:
+            if self._batcher is None:
+                from govnews.batch import BatchDispatcher
+
+                self._batcher = BatchDispatcher(db_url=self.db_url, concurrency=max(1, self.config.max_parallel),
+                                                grace=self.config.grace, log_dir=self.config.log_dir,
+                                                idle_seconds=self.config.batch_idle)
+            return self._batcher
 
     def active_sites(self) -> dict[str, int | None]:
         with self._active_lock:
@@ -250,6 +274,9 @@ class Daemon:
             self.scheduler.pause()           # no job is submitted from here on (DaemonScheduler)
         with self._active_lock:
             self.stop_event.set()            # run_site starts nothing more
+            batcher = self._batcher
+        if batcher is not None:              # batch processes: SIGTERM, grace, SIGKILL; runs interrupted
+            batcher.stop()
         # Each runner sends SIGTERM, waits `grace`, kills, and records the run as interrupted.
         deadline = time.monotonic() + self.config.grace + 30
         while self.active_sites() and time.monotonic() < deadline:
