@@ -5,23 +5,26 @@ UTC string that is returned as an aware UTC datetime.
 """
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
+    PrimaryKeyConstraint,
     MetaData,
     SmallInteger,
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -29,8 +32,8 @@ from common.clock import utcnow
 from common.text import to_simplified
 from storage.enums import PageOutcome, RunStatus, Trigger, sql_in
 
-__all__ = ["NAMING_CONVENTION", "Article", "ArticleRevision", "Base", "CrawlRun", "HttpValidator", "MinHashBand",
-           "Page", "Sighting", "Site", "SiteLock", "UTCDateTime", "utcnow"]
+__all__ = ["NAMING_CONVENTION", "Article", "ArticleAttachment", "ArticleRevision", "Attachment", "AttachmentContent", "Base", "CrawlRun", "HttpValidator", "MinHashBand",
+           "Page", "Sighting", "Site", "SiteLock", "SiteTemplate", "UTCDateTime", "utcnow"]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -146,6 +149,14 @@ class Article(Base):
     first_seen: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     page_id: Mapped[int | None] = mapped_column(ForeignKey("pages.id", ondelete="SET NULL"))
+    # 政府信息公开 metadata (0006; crawler/extract/disclosure.py)
+    index_no: Mapped[str | None] = mapped_column(Text)        # 索引号
+    doc_number: Mapped[str | None] = mapped_column(Text, index=True)   # 文号 / 发文字号
+    issuer: Mapped[str | None] = mapped_column(Text, index=True)       # 发布机构 / 发文机关
+    written_at: Mapped[date | None] = mapped_column(Date)      # 成文日期
+    topic: Mapped[str | None] = mapped_column(Text)           # 主题分类 / 组配分类
+    validity: Mapped[str | None] = mapped_column(Text)        # 有效性
+    subject_words: Mapped[str | None] = mapped_column(Text)   # 主题词
 
     sightings: Mapped[list[Sighting]] = relationship(back_populates="article", order_by="Sighting.id")
     revisions: Mapped[list[ArticleRevision]] = relationship(
@@ -229,8 +240,29 @@ class CrawlRun(Base):
     log_tail: Mapped[str | None] = mapped_column(Text)
     pid: Mapped[int | None] = mapped_column(Integer)
     host: Mapped[str | None] = mapped_column(String(255))
+    #: what discovery skipped (0004): lists without article links, unclassified link shapes
+    skipped: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     #: one line: why the run ended as it did (0005)
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+class SiteTemplate(Base):
+    """An article URL template learned on a site's list pages (0004; ``storage.templates``)."""
+
+    __tablename__ = "site_templates"
+    __table_args__ = (
+        UniqueConstraint("site", "kind", "template"),
+        CheckConstraint("kind IN ('article')", name="kind"),                  # ck_site_templates_kind (0004)
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20), default="article")
+    template: Mapped[str] = mapped_column(Text)
+    support: Mapped[int] = mapped_column(Integer, default=0)
+    example: Mapped[str | None] = mapped_column(Text)
+    first_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class SiteLock(Base):
@@ -249,3 +281,78 @@ class HttpValidator(Base):
     etag: Mapped[str | None] = mapped_column(Text)
     last_modified: Mapped[str | None] = mapped_column(Text)
     checked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# ------------------------------------------------------------------------------ attachments (0006)
+#: ``attachments.outcome``: the last fetch of the URL (``pending`` until one happened)
+ATTACHMENT_OUTCOMES = ("ok", "failed", "pending")
+#: ``attachment_contents.text_status``
+TEXT_STATUSES = ("pending", "ok", "empty", "unsupported", "failed", "timeout", "too_large", "encrypted")
+
+
+class AttachmentContent(Base):
+    """One attachment file, stored once per sha256 (compressed), with its extracted text."""
+
+    __tablename__ = "attachment_contents"
+    __table_args__ = (
+        CheckConstraint("text_status IN (" + ", ".join(f"'{v}'" for v in TEXT_STATUSES) + ")", name="text_status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: what the bytes are (sniffed: application/pdf, ...), whatever the server said
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    codec: Mapped[str] = mapped_column(String(10), default="zlib")
+    data: Mapped[bytes | None] = mapped_column(LargeBinary)
+    text: Mapped[str | None] = mapped_column(Text)
+    #: simplified text (search); the attachment-text index (0006) follows this column
+    text_simplified: Mapped[str | None] = mapped_column(Text)
+    text_status: Mapped[str] = mapped_column(String(20), default="pending")
+    text_reason: Mapped[str | None] = mapped_column(Text)
+    text_chars: Mapped[int] = mapped_column(Integer, default=0)
+    pages: Mapped[int | None] = mapped_column(Integer)
+    extracted_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Attachment(Base):
+    """One attachment URL and its last fetch (content by hash in :class:`AttachmentContent`)."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (
+        Index("ix_attachments_site_id_outcome", "site_id", "outcome"),
+        CheckConstraint("outcome IN (" + ", ".join(f"'{v}'" for v in ATTACHMENT_OUTCOMES) + ")", name="outcome"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(Text, unique=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
+    name: Mapped[str | None] = mapped_column(Text)
+    ext: Mapped[str | None] = mapped_column(String(10))
+    #: the Content-Type header as served
+    declared_type: Mapped[str | None] = mapped_column(String(200))
+    content_id: Mapped[int | None] = mapped_column(ForeignKey("attachment_contents.id"), index=True)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[int | None] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(20), default="pending")
+    reason: Mapped[str | None] = mapped_column(Text)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    first_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    fetched_at: Mapped[datetime | None]
+
+
+class ArticleAttachment(Base):
+    """Article -> attachment link (the name is the link text on that article's page)."""
+
+    __tablename__ = "article_attachments"
+    __table_args__ = (PrimaryKeyConstraint("article_id", "attachment_id"),)
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    attachment_id: Mapped[int] = mapped_column(ForeignKey("attachments.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str | None] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    linked_at: Mapped[datetime] = mapped_column(default=utcnow)

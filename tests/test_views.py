@@ -17,7 +17,10 @@ METADATA = REPO / "datasette" / "metadata.json"
 
 ARTICLE_VIEW_COLUMNS = ["id", "site", "site_title", "title", "published_at", "published_at_local",
                         "source", "author", "editor", "section", "url", "summary", "body",
-                        "first_seen", "first_seen_local", "updated_at"]
+                        "first_seen", "first_seen_local", "updated_at",
+                        # 0006 (issue 16): 信息公开 columns and the number of attachments
+                        "index_no", "doc_number", "issuer", "written_at", "topic", "validity", "subject_words",
+                        "attachments"]
 DAILY_COLUMNS = ["site", "day", "articles"]
 LATEST_CRAWL_COLUMNS = ["site", "run_id", "triggered_by", "status", "started_at", "started_at_local",
                         "finished_at", "finished_at_local", "duration_seconds", "requests", "pages",
