@@ -22,6 +22,8 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
+from crawler import containment
+from crawler.containment import ContainedExtractor, ContainmentError
 from crawler.extract.article import Article
 from crawler.extract.decode import content_type_charset
 from crawler.extract.pipeline import extract, extract_page
@@ -118,6 +120,27 @@ def hostile_flags(article: Article, body: bytes, url: str) -> list[str]:
     return signs
 
 
+def extract_fetched(body: bytes, url: str, *, status: int | None, content_type: str | None,
+                    encoding: str | None, hints: Mapping[str, Any], now: Any
+                    ) -> tuple[str, str | None, Article | None, list[str]]:
+    """The pure work on one fetched article page: ``(outcome, reason, article, hostile signs)``
+    (what :class:`IngestService` runs, in-process or in the contained worker)."""
+    outcome, reason, article = extract_page(body, url, status=status, content_type=content_type,
+                                            encoding=encoding, hints=dict(hints), now=now)
+    signs: list[str] = []
+    if article is not None and (article.body or "").strip():
+        signs = hostile_flags(article, body, url)
+    return outcome, reason, article, signs
+
+
+def reextract_raw(body: bytes, url: str, *, encoding: str | None, hints: Mapping[str, Any], now: Any) -> Article:
+    """The pure work of :class:`Reextractor` on one stored page."""
+    article = extract(body, url, encoding=encoding, hints=dict(hints), now=now)
+    if (article.body or "").strip():
+        hostile_flags(article, body, url)
+    return article
+
+
 def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
     name = name.lower()
     return next((v for k, v in (headers or {}).items() if k.lower() == name), None)
@@ -128,8 +151,11 @@ class IngestService:
     """Classify, extract, check and store fetched pages (one instance per crawl / replay)."""
 
     def __init__(self, archive: Archive | None, *, stats: Stats | None = None,
-                 hints_for: HintsFor | None = None):
+                 hints_for: HintsFor | None = None, contained: ContainedExtractor | bool | None = None):
         self.archive = archive
+        #: None: the crawl's contained extractor when it has one (crawler.containment.active());
+        #: False: always in-process; a ContainedExtractor: that one
+        self.contained = contained
         self.stats: Stats = stats if stats is not None else IngestStats()
         self.hints_for: HintsFor = hints_for or no_hints
         self._stats_lock = threading.Lock()     # store() may run in several threads at once
@@ -150,25 +176,56 @@ class IngestService:
         if page.kind != "article":
             if page.outcome is None:
                 page.outcome = page.kind
+            self._check_redirect_body(page)
             return page
+        contained = self._contained()
         try:
             encoding, hints = extraction_options(self.hints_for(page.site), page.charset)
-            outcome, reason, article = extract_page(page.body, page.url, status=page.status,
-                                                    content_type=_header(page.headers, "Content-Type"),
-                                                    encoding=encoding, hints=hints, now=page.fetched_at)
+            kwargs = dict(status=page.status, content_type=_header(page.headers, "Content-Type"),
+                          encoding=encoding, hints=hints, now=page.fetched_at)
+            if contained is not None:
+                outcome, reason, article, signs = contained.call(extract_fetched, page.body, page.url, **kwargs)
+            else:
+                outcome, reason, article, signs = extract_fetched(page.body, page.url, **kwargs)
             page.outcome, page.reason = outcome, reason
             if article is not None:
                 page.article = article
                 if not (article.body or "").strip():
                     page.outcome, page.reason = "failed", "empty_body"
-                elif signs := hostile_flags(article, page.body, page.url):
+                elif signs:
                     page.reason = "hostile: " + ", ".join(signs)
                     self._inc("govnews/hostile_pages")
+        except ContainmentError as exc:     # the page hit a time / memory limit: kept, crawl goes on
+            logger.warning("extraction stopped for %s: %s", page.url, exc)
+            page.outcome, page.reason, page.article = "failed", str(exc)[:REASON_MAX], None
         except Exception as exc:  # extraction bugs must not lose the page: record it as failed
             logger.exception("extraction failed for %s", page.url)
             page.outcome, page.reason = "failed", f"extract_error: {type(exc).__name__}: {exc}"[:REASON_MAX]
         self._inc(f"govnews/outcome/{page.outcome}")
         return page
+
+    def _contained(self) -> ContainedExtractor | None:
+        if self.contained is False:
+            return None
+        if isinstance(self.contained, ContainedExtractor):
+            return self.contained
+        return containment.active()
+
+    def _check_redirect_body(self, page: FetchedPage) -> None:
+        """A page not followed to where it redirects (a meta refresh off the site) keeps its body:
+        look for hostile signs in it, as for an article."""
+        if page.kind != "failed" or not page.body or not (page.reason or "").startswith("redirect_"):
+            return
+        try:
+            contained = self._contained()
+            signs = (contained.call(hostile_signs, page.body, page.url, page.charset) if contained is not None
+                     else hostile_signs(page.body, page.url, page.charset))
+        except Exception as exc:  # noqa: BLE001 - the page is recorded whatever the check says
+            logger.warning("hostile check failed for %s: %s", page.url, exc)
+            return
+        if signs:
+            page.reason = f"{page.reason}; hostile: {', '.join(signs)}"[:REASON_MAX]
+            self._inc("govnews/hostile_pages")
 
     def store(self, page: FetchedPage) -> FetchedPage:
         """Write the page (a ``pages`` row) and its article (dedup: new / duplicate / revision /
@@ -207,13 +264,23 @@ class Reextractor:
     :func:`crawler.profiles.sites_dir`); a site without a profile is extracted without hints.
     """
 
-    def __init__(self, profiles: HintsFor | str | os.PathLike | None = None):
+    def __init__(self, profiles: HintsFor | str | os.PathLike | None = None, *,
+                 contained: ContainedExtractor | bool = True):
         self.hints_for: HintsFor = profiles if callable(profiles) else ProfileHints(profiles)
+        #: True: each page in a worker process under crawler.containment's limits (a page that
+        #: hits them raises ContainmentError, which storage.reextract counts as an error and goes
+        #: on); False: in-process
+        self.contained: ContainedExtractor | None = (
+            ContainedExtractor() if contained is True else (contained or None))
 
     def __call__(self, raw: RawPage) -> Article:
         charset = content_type_charset(_header(raw.headers, "Content-Type"))
         encoding, hints = extraction_options(self.hints_for(raw.site), charset)
-        article = extract(raw.body, raw.url, encoding=encoding, hints=hints, now=raw.fetched_at)
-        if (article.body or "").strip():
-            hostile_flags(article, raw.body, raw.url)
-        return article
+        if self.contained is not None:
+            return self.contained.call(reextract_raw, raw.body, raw.url, encoding=encoding, hints=hints,
+                                       now=raw.fetched_at)
+        return reextract_raw(raw.body, raw.url, encoding=encoding, hints=hints, now=raw.fetched_at)
+
+    def close(self) -> None:
+        if self.contained is not None:
+            self.contained.close()

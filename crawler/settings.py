@@ -42,6 +42,11 @@ DOWNLOADER_MIDDLEWARES = {
     # after RetryMiddleware's process_request, before its process_exception: a lookup the resolver
     # refused becomes IgnoreRequest("private") instead of a retried DNS error
     "crawler.downloadermiddlewares.host_guard.HostGuardMiddleware": 580,
+    # redirect targets pass URLLENGTH_LIMIT and the spider's CrawlBudget like links (issue 17)
+    "crawler.downloadermiddlewares.redirect_budget.RedirectBudgetMiddleware": 590,
+    # meta refresh: bodies always kept, never to non-http(s), off-site -> redirect_offsite with body
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.downloadermiddlewares.meta_refresh.SafeMetaRefreshMiddleware": 579,
 }
 SPIDER_MIDDLEWARES = {
     "crawler.spidermiddlewares.incremental.IncrementalMiddleware": 950,
@@ -58,7 +63,14 @@ EXTENSIONS = {
                                                                  # distributed add-on switches it off by it)
     "crawler.extensions.deadletter_replay.DeadLetterReplayExtension": 510,   # at engine_started: after the lock
     "crawler.extensions.redirect_failures.RedirectFailureExtension": 520,
+    "crawler.containment.ContainmentExtension": 530,             # extraction in a worker, time/memory limits
 }
+# Containment (crawler/containment.py): each article page extracted in a worker process with a
+# per-page deadline and memory caps; a page past them is failed / extract_timeout (raw bytes kept).
+GOVNEWS_EXTRACT_CONTAINMENT = os.environ.get("GOVNEWS_EXTRACT_CONTAINMENT", "1") not in ("0", "false", "no")
+GOVNEWS_EXTRACT_TIMEOUT = 60.0             # seconds per page
+GOVNEWS_EXTRACT_MAX_MEMORY_MB = 3072       # RLIMIT_AS of the worker
+GOVNEWS_EXTRACT_MAX_RSS_MB = 1024          # resident size of the worker
 # Names are checked where they are resolved (crawler/resolver.py): private, loopback, link-local and
 # reserved addresses are refused unless the profile's allow_private_hosts (or this list) names the host.
 TWISTED_DNS_RESOLVER = "crawler.resolver.PrivateAddressResolver"
