@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 
 import click
 
@@ -27,9 +28,31 @@ COMMANDS = [
 ]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class GovnewsGroup(click.Group):
+    """Errors a person can act on (database, profile, file) are one line and exit 1; ``--debug``
+    (or ``$GOVNEWS_DEBUG=1``) shows the traceback instead."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if (ctx.obj or {}).get("debug") or os.environ.get("GOVNEWS_DEBUG"):
+                raise
+            from govnews.commands import user_error
+
+            line = user_error(exc)
+            if line is None:
+                raise
+            raise click.ClickException(line + " (--debug shows the traceback)") from None
+
+
+@click.group(cls=GovnewsGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="govnews")
-def main() -> None:
+@click.option("--debug", is_flag=True, envvar="GOVNEWS_DEBUG", help="Show tracebacks instead of one-line errors.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
     """govnews: crawl and archive Chinese regional government news.
 
     \b
@@ -43,7 +66,9 @@ def main() -> None:
     data/archive.db in the govnews home: $GOVNEWS_HOME, else the checkout holding scrapy.cfg
     around the current directory, else ~/.local/share/govnews). Site profiles: --sites or
     $GOVNEWS_SITES_DIR, default <home>/sites, then the profiles bundled with govnews.
+    Errors are one line and exit 1 (usage errors exit 2); `govnews --debug COMMAND` shows tracebacks.
     """
+    ctx.obj = {"debug": debug}
 
 
 for module_name, attr in COMMANDS:

@@ -22,9 +22,13 @@ What one run does:
    ``common.secrets.mask_secrets`` (and optionally writing everything to a log file).
 4. On the time limit, or when ``stop_event`` is set (daemon shutdown), send SIGTERM (Scrapy then
    closes the spider gracefully), wait ``grace`` seconds, then SIGKILL the process group.
-5. ``finish_run`` with status ``ok`` (exit 0), ``failed`` (non-zero exit or launch error),
-   ``timeout``, ``interrupted`` or ``locked`` (the crawl lost the lock race), the exit code and the
-   log tail.
+5. ``finish_run`` with status ``ok`` (exit 0 and the crawl found its pages), ``failed`` (non-zero
+   exit, launch error, or the crawl's own verdict: no start URL answered, every request failed or
+   was refused, spider start error), ``empty`` (the crawl's verdict: nothing held an article),
+   ``timeout``, ``interrupted`` or ``locked`` (the crawl lost the lock race), a one-line ``reason``,
+   the exit code and the log tail. The crawl's ``failed``/``empty``/``locked`` is never overridden
+   with ``ok``. The crawl's lease is released once it has exited, whatever the exit path (a crawl
+   killed after the grace period cannot release it itself).
 
 The crawl runs in its own session (process group), so a Ctrl-C in the daemon's terminal or a signal
 to the daemon's group does not reach it directly: the runner decides when and how it is stopped.
@@ -50,6 +54,7 @@ from sqlalchemy.engine import make_url
 
 from common import paths
 from common.clock import utcnow
+from common.hosts import holder_id
 from common.secrets import mask_secrets
 from storage import runs
 from storage.db import default_db_url, make_engine, normalize_db_url
@@ -66,6 +71,9 @@ DEFAULT_GRACE = 30.0              # seconds between SIGTERM and SIGKILL
 LOG_TAIL_LINES = 60
 LOG_TAIL_CHARS = 8000
 POLL_SECONDS = 0.1
+#: the crawl prints a progress line (``PROGRESS_MARKER`` + JSON) every second when this is set
+PROGRESS_ENV = "GOVNEWS_PROGRESS"
+PROGRESS_MARKER = "\x1egovnews-progress "
 
 # Scrapy logs "Spider closed (<reason>)"; the crawl's run extension closes with reason "locked"
 # when it cannot take the site lock.
@@ -83,6 +91,7 @@ class RunResult:
     finished_at: datetime | None = None
     pid: int | None = None
     holder: str | None = None          # the other lock holder when status == "locked"
+    reason: str | None = None          # one line: why the run ended so
     command: list[str] = field(default_factory=list)
 
     @property
@@ -101,7 +110,8 @@ class RunStore(Protocol):
 
     def start(self, site: str, trigger: str) -> int: ...
 
-    def finish(self, run_id: int, *, status: str, exit_code: int | None, log_tail: str) -> None: ...
+    def finish(self, run_id: int, *, status: str, exit_code: int | None, log_tail: str,
+               reason: str | None = None) -> None: ...
 
     def lock_holder(self, site: str) -> str | None: ...
 
@@ -121,20 +131,29 @@ class StorageRunStore:
         """Record the crawl's pid (the row is created with the runner's pid)."""
         runs.update_run(self.engine, run_id, pid=pid)
 
-    def finish(self, run_id: int, *, status: str, exit_code: int | None, log_tail: str) -> None:
-        runs.finish_run(self.engine, run_id, status=status, exit_code=exit_code, log_tail=log_tail)
+    def finish(self, run_id: int, *, status: str, exit_code: int | None, log_tail: str,
+               reason: str | None = None) -> None:
+        runs.finish_run(self.engine, run_id, status=status, exit_code=exit_code, log_tail=log_tail,
+                        reason=reason)
 
     def lock_holder(self, site: str) -> str | None:
-        """Who holds a live lease on ``site`` (None when free or expired)."""
+        """Who holds a live lease on ``site`` (host, pid, since; None when free, expired or its
+        process is gone from this host)."""
         info = runs.live_lock_holder(self.engine, site)
-        if not info:
-            return None
-        until = info.get("expires_at")
-        return f"{info['holder']}" + (f" (lease until {until:%Y-%m-%d %H:%M:%S} UTC)" if until else "")
+        return runs.describe_holder(info) if info else None
 
     def recorded_status(self, run_id: int) -> str | None:
         row = runs.get_run(self.engine, run_id)
         return row["status"] if row else None
+
+    def recorded_reason(self, run_id: int) -> str | None:
+        row = runs.get_run(self.engine, run_id)
+        return row.get("reason") if row else None
+
+    def release_child(self, site: str, pid: int) -> None:
+        """Release the lease the crawl process ``pid`` may have left (it exited)."""
+        if runs.release_lock(self.engine, site, holder_id(pid)):
+            logger.warning("released the lease on %s left by crawl process %s", site, pid)
 
 
 def absolute_db_url(url: str) -> str:
@@ -291,11 +310,12 @@ def _run(profile, *, site: str, db_url: str, store: RunStore, trigger: str, time
         holder = store.lock_holder(site)
         if holder:
             note = f"[runner] not started: site {site!r} is locked by {holder}"
+            why = f"site is being crawled by another process ({holder})"
             run_id = store.start(site, trigger)
-            store.finish(run_id, status=RunStatus.LOCKED, exit_code=None, log_tail=note)
+            store.finish(run_id, status=RunStatus.LOCKED, exit_code=None, log_tail=note, reason=why)
             logger.warning("%s (run %s)", note, run_id)
             return RunResult(site, RunStatus.LOCKED, run_id=run_id, log_tail=note, started_at=started,
-                             finished_at=utcnow(), holder=holder)
+                             finished_at=utcnow(), holder=holder, reason=why)
 
     cmd = list(command) if command is not None else crawl_command(profile)
     run_id = store.start(site, trigger)
@@ -323,6 +343,7 @@ def _run(profile, *, site: str, db_url: str, store: RunStore, trigger: str, time
         except OSError as exc:
             notes.append(f"[runner] could not launch {cmd!r}: {exc}")
             result.status = RunStatus.FAILED
+            result.reason = f"could not launch the crawl: {exc}"
             return result
         result.pid = proc.pid
         attach = getattr(store, "attach", None)
@@ -360,18 +381,25 @@ def _run(profile, *, site: str, db_url: str, store: RunStore, trigger: str, time
         result.exit_code = rc
         if reader is not None:
             reader.join(timeout=5)
+        recorded_reason = getattr(store, "recorded_reason", None)
+        crawl_reason = recorded_reason(run_id) if recorded_reason is not None else None
         if reason:
             result.status = reason
+            why = (f"time limit of {time_limit:g}s reached" if reason == RunStatus.TIMEOUT
+                   else "stopped on request (SIGTERM/Ctrl-C)")
+            result.reason = why + (f"; {crawl_reason}" if crawl_reason else "")
         elif rc == 0:
             result.status = RunStatus.OK
             recorded = store.recorded_status(run_id)
             if recorded == RunStatus.LOCKED or any(m in line for line in tail for m in _LOCKED_MARKERS):
                 result.status = RunStatus.LOCKED
-            elif recorded == RunStatus.FAILED:
-                result.status = RunStatus.FAILED
+            elif recorded in (RunStatus.FAILED, RunStatus.EMPTY):    # the crawl's verdict stands
+                result.status = RunStatus(recorded)
+            result.reason = crawl_reason
         else:
             result.status = RunStatus.FAILED
             notes.append(f"[runner] crawl exited with code {rc}")
+            result.reason = f"crawl exited with code {rc}: {last_error(tail) or 'see the log tail'}"
         return result
     except BaseException as exc:
         if proc is not None:
@@ -395,13 +423,38 @@ def _run(profile, *, site: str, db_url: str, store: RunStore, trigger: str, time
                 pass
         result.finished_at = utcnow()
         result.log_tail = _format_tail(tail, notes)
+        if result.reason is None and result.status == RunStatus.INTERRUPTED:
+            result.reason = "stopped on request (SIGTERM/Ctrl-C)"
+        if result.reason:
+            result.reason = mask_secrets(runs.one_line(result.reason))
+        release = getattr(store, "release_child", None)
+        if release is not None and proc is not None and proc.poll() is not None:
+            try:
+                release(site, proc.pid)
+            except Exception:  # pragma: no cover - the lease expires anyway
+                logger.exception("run %s: could not release the crawl's lease", run_id)
         try:
             store.finish(run_id, status=result.status, exit_code=result.exit_code,
-                         log_tail=result.log_tail)
+                         log_tail=result.log_tail, reason=result.reason)
         except Exception:
             logger.exception("run %s: could not record the end of the run", run_id)
-        logger.info("run %s: crawl of %s finished: %s (exit code %s, %.1fs)", run_id, site,
-                    result.status, result.exit_code, result.duration or 0.0)
+        level = logging.INFO if result.status in (RunStatus.OK,) else logging.WARNING
+        if result.status == RunStatus.FAILED:
+            level = logging.ERROR
+        logger.log(level, "run %s: crawl of %s finished: %s (exit code %s, %.1fs)%s", run_id, site,
+                    str(result.status).upper() if level > logging.INFO else result.status, result.exit_code,
+                    result.duration or 0.0, f": {result.reason}" if result.reason else "")
+
+
+def last_error(lines: Iterable[str]) -> str | None:
+    """The last line of the output that says what went wrong (an exception or an ERROR line)."""
+    for line in reversed(list(lines)):
+        text = line.strip()
+        if not text or text.startswith(("File ", "^", "~", "Traceback")):
+            continue
+        if "ERROR" in text or "Error" in text or "Exception" in text:
+            return text[:300]
+    return None
 
 
 def _stop(proc, reason, grace, time_limit, notes, site, run_id) -> None:
@@ -413,6 +466,7 @@ def _stop(proc, reason, grace, time_limit, notes, site, run_id) -> None:
 
 
 __all__ = [
+    "PROGRESS_ENV", "PROGRESS_MARKER",
     "RunResult", "RunStore", "StorageRunStore", "absolute_db_url", "crawl_command", "crawl_cwd", "crawl_env",
     "run_crawl", "terminate", "DEFAULT_TIME_LIMIT", "DEFAULT_GRACE",
 ]

@@ -25,7 +25,7 @@ from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, te
 from sqlalchemy.exc import IntegrityError
 
 from common.clock import utcnow
-from common.hosts import holder_id
+from common.hosts import holder_id, parse_holder, process_alive
 from storage import validators
 from storage.db import make_engine
 from storage.enums import RunStatus, Trigger
@@ -33,9 +33,9 @@ from storage.models import CrawlRun, SiteLock, UTCDateTime
 from storage.transactions import retrying
 
 __all__ = [
-    "start_run", "finish_run", "update_run", "get_run", "latest_runs_by_site",
+    "start_run", "finish_run", "update_run", "get_run", "last_run", "one_line", "latest_runs_by_site",
     "acquire_lock", "renew_lock", "release_lock", "lock_holder", "live_lock_holder", "default_holder",
-    "acquire_crawl_lock", "CrawlLock", "advisory_key",
+    "acquire_crawl_lock", "CrawlLock", "advisory_key", "describe_holder", "holder_gone",
     "get_validators", "set_validators",
 ]
 
@@ -102,8 +102,9 @@ def update_run(engine: EngineOrUrl, run_id: int, **values: Any) -> None:
 
 def finish_run(engine: EngineOrUrl, run_id: int, status: str = RunStatus.OK, *, exit_code: int | None = None,
                log_tail: str | None = None, failures: dict[str, int] | None = None,
-               now: datetime | None = None, **counters: int) -> None:
-    """Close a run: final ``status``, ``finished_at`` = ``now``, counters, failures, log tail (last 20k)."""
+               reason: str | None = None, now: datetime | None = None, **counters: int) -> None:
+    """Close a run: final ``status``, ``finished_at`` = ``now``, counters, failures, log tail (last
+    20k), ``reason`` (one line, why it ended so; kept as it is when None)."""
     st = _status(status)
     unknown = set(counters) - set(_COUNTERS)
     if unknown:
@@ -114,7 +115,34 @@ def finish_run(engine: EngineOrUrl, run_id: int, status: str = RunStatus.OK, *, 
         values["log_tail"] = log_tail[-20000:]
     if failures is not None:
         values["failures"] = dict(failures)
+    if reason is not None:
+        values["reason"] = one_line(reason)
     update_run(engine, run_id, **values)
+
+
+REASON_CHARS = 500
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line (whitespace runs collapsed), at most :data:`REASON_CHARS` characters."""
+    line = " ".join(str(text).split())
+    return line if len(line) <= REASON_CHARS else line[:REASON_CHARS - 1] + "…"
+
+
+def last_run(engine: EngineOrUrl, site: str, *, exclude_id: int | None = None,
+             skip_statuses: Iterable[str] = (RunStatus.LOCKED,)) -> dict | None:
+    """The most recent run of ``site`` (by start time), not counting ``exclude_id`` (the current
+    run) nor runs with a status in ``skip_statuses`` (a ``locked`` run did not crawl)."""
+    t = CrawlRun.__table__
+    q = select(t).where(t.c.site == site)
+    if exclude_id is not None:
+        q = q.where(t.c.id != exclude_id)
+    skip = [_status(s).value for s in skip_statuses]
+    if skip:
+        q = q.where(t.c.status.not_in(skip))
+    with _engine(engine).connect() as conn:
+        r = conn.execute(q.order_by(t.c.started_at.desc(), t.c.id.desc()).limit(1)).mappings().first()
+    return dict(r) if r else None
 
 
 def get_run(engine: EngineOrUrl, run_id: int) -> dict | None:
@@ -171,7 +199,33 @@ def acquire_lock(engine: EngineOrUrl, site: str, holder: str | None = None, ttl_
             .where((SiteLock.expires_at < now) | (SiteLock.holder == holder))
             .values(holder=holder, acquired_at=now, expires_at=expires)
         )
-        return res.rowcount == 1
+        if res.rowcount == 1:
+            return True
+    current = lock_holder(eng, site, now=now)
+    if current and holder_gone(current["holder"]):        # its process is gone: take it over now
+        return _take_over(eng, site, current["holder"], holder, ttl_seconds, now=now)
+    return False
+
+
+def holder_gone(holder: str | None) -> bool:
+    """Whether ``holder`` (``host:pid``) is a process of this host that no longer runs. Holders of
+    other hosts, or not of that form (a distributed run), are never judged gone."""
+    parsed = parse_holder(holder)
+    if parsed is None or parsed[0] != socket.gethostname():
+        return False
+    return not process_alive(parsed[1])
+
+
+def describe_holder(info: dict | None) -> str:
+    """``host example, pid 1234, since 2026-12-02 08:00:01 UTC (lease until ...)`` of a
+    :func:`lock_holder` row (``"nobody"`` for None)."""
+    if not info:
+        return "nobody"
+    parsed = parse_holder(info.get("holder"))
+    who = f"host {parsed[0]}, pid {parsed[1]}" if parsed else str(info.get("holder"))
+    since, until = info.get("acquired_at"), info.get("expires_at")
+    return (who + (f", since {since:%Y-%m-%d %H:%M:%S} UTC" if since else "")
+            + (f" (lease until {until:%Y-%m-%d %H:%M:%S} UTC)" if until else ""))
 
 
 def renew_lock(engine: EngineOrUrl, site: str, holder: str | None = None, ttl_seconds: float = 3600, *,
@@ -283,7 +337,7 @@ def live_lock_holder(engine: EngineOrUrl, site: str, *, now: datetime | None = N
     a crawl holder still holds its advisory lock (a dead crawl's lease reads as free)."""
     eng = _engine(engine)
     info = lock_holder(eng, site, now=now)
-    if not info or info["expired"]:
+    if not info or info["expired"] or holder_gone(info["holder"]):
         return None
     if eng.dialect.name == "postgresql" and CRAWL_HOLDER_RE.match(info["holder"]):
         with eng.connect() as conn:

@@ -240,9 +240,12 @@ def test_crawl_passes_its_options_to_the_crawl(sqlite_url, tmp_path, monkeypatch
 
     monkeypatch.setattr(crawl_module, "run_crawl", fake_run_crawl)
     monkeypatch.chdir(tmp_path)
+    import shutil
+    shutil.copyfile(sqlite_url.removeprefix("sqlite:///"), tmp_path / "rel.db")
     result = CliRunner().invoke(main, ["crawl", "alpha", "--sites", str(sites), "--db", "sqlite:///rel.db",
                                        "--jobdir", "j", "-s", "A=1"])
-    assert result.exit_code == 1 and "alpha: timeout (run 3, exit -15)" in result.output
+    # the printed exit code is govnews's own (issue 14: it printed the crawl process's "exit 0" and exited 1)
+    assert result.exit_code == 1 and "alpha: timeout (run 3, exit 1)" in result.output
     assert seen["trigger"] == "manual" and seen["db_url"] == f"sqlite:///{tmp_path / 'rel.db'}"
     assert f"JOBDIR={tmp_path / 'j'}" in seen["command"] and "A=1" in seen["command"]
 
@@ -284,7 +287,7 @@ def test_stats_shows_each_sites_latest_run_from_the_view(filled):
     assert row["last_run"]["status"] == "failed"
     assert row["last_run"]["started_at"] == base.replace(day=29)
     out = CliRunner().invoke(main, ["stats", "--db", filled]).output
-    assert "2024-10-29 08:00 failed" in out
+    assert "2024-10-29 08:00 FAILED" in out      # flagged (issue 14)
 
 
 # ------------------------------------------------------------------ from any directory

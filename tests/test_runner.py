@@ -45,8 +45,8 @@ class FakeStore:
     def attach(self, run_id, pid):
         self.runs[run_id]["pid"] = pid
 
-    def finish(self, run_id, *, status, exit_code, log_tail):
-        self.runs[run_id].update(status=status, exit_code=exit_code, log_tail=log_tail)
+    def finish(self, run_id, *, status, exit_code, log_tail, reason=None):
+        self.runs[run_id].update(status=status, exit_code=exit_code, log_tail=log_tail, reason=reason)
 
     def lock_holder(self, site):
         return self.holder
@@ -265,10 +265,11 @@ def test_lock_contention_records_locked_run(db_url, tmp_path):
         assert lock is not None
         res = run_crawl(profile(), db_url=db_url, engine=engine,
                         command=[PY, "-c", f"open({str(marker)!r}, 'w').close()"])
-        assert res.status == "locked" and res.holder.startswith("otherhost:99")
+        assert res.status == "locked" and res.holder.startswith("host otherhost, pid 99, since 20")
         assert not marker.exists()
         row = runs.get_run(engine, res.run_id)
-        assert row["status"] == "locked" and "otherhost:99" in row["log_tail"]
+        assert row["status"] == "locked" and "host otherhost, pid 99, since" in row["log_tail"]
+        assert row["reason"].startswith("site is being crawled by another process (host otherhost, pid 99")
         # the lock is untouched and, once released, the next run goes ahead
         assert runs.lock_holder(engine, "demo")["holder"] == "otherhost:99"
         lock.release()

@@ -1,75 +1,183 @@
 """``govnews crawl``: one crawl of one site now, or every site whose schedule is due (for cron)."""
 from __future__ import annotations
 
+import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
 from crawler.profiles import ProfileError, SiteProfile, load_profile
 from govnews.batch import DEFAULT_CONCURRENCY, parse_settings
-from govnews.commands import db_option, resolve_db_url, sites_option
-from govnews.runner import DEFAULT_TIME_LIMIT, crawl_command, run_crawl
+from govnews.commands import db_option, open_archive_engine, resolve_db_url, sites_option
+from govnews.runner import DEFAULT_TIME_LIMIT, PROGRESS_ENV, PROGRESS_MARKER, crawl_command, run_crawl
 from govnews.scheduling import load_profile_dir, run_due
 from storage.enums import RunStatus, Trigger
 
-#: run statuses that make ``govnews crawl`` exit non-zero
+#: run statuses that make ``govnews crawl`` exit non-zero (``empty`` is a warning, exit 0)
 FAILED_STATUSES = (RunStatus.FAILED, RunStatus.TIMEOUT, RunStatus.LOCKED, RunStatus.INTERRUPTED)
 
 
-def extra_scrapy_args(full: bool, settings: Sequence[str], jobdir: str | Path | None) -> list[str]:
-    """The ``scrapy crawl`` arguments of ``--full``, ``--jobdir`` and ``-s NAME=VALUE``. The JOBDIR is
-    made absolute: the crawl runs in the govnews home, not in this directory."""
+def exit_code_of(statuses: Sequence[str]) -> int:
+    """1 when any run failed, timed out, was locked or interrupted; else 0."""
+    return 1 if any(s in FAILED_STATUSES for s in statuses) else 0
+
+
+def extra_scrapy_args(full: bool, settings: Sequence[str], jobdir: str | Path | None,
+                      log_level: str | None = None) -> list[str]:
+    """The ``scrapy crawl`` arguments of ``--full``, ``--jobdir``, the log level and ``-s NAME=VALUE``
+    (last, so the user's ``-s LOG_LEVEL=...`` wins). The JOBDIR is made absolute: the crawl runs in
+    the govnews home, not in this directory."""
     args = ["-a", "full_walk=1"] if full else []
     if jobdir:
         args += ["-s", f"JOBDIR={Path(jobdir).resolve()}"]
+    if log_level:
+        args += ["-s", f"LOG_LEVEL={log_level}"]
     for s in settings:
         args += ["-s", s]
     return args
 
 
-def due_crawl_command(full: bool, settings: Sequence[str], jobdir: str | None):
+def due_crawl_command(full: bool, settings: Sequence[str], jobdir: str | None, log_level: str | None = None):
     """The command of each due crawl: the same ``--full`` and ``-s`` for every site, and a JOBDIR
     of its own under ``--jobdir`` (``DIR/<site>``: Scrapy's resume state is per crawl)."""
     def command(profile: SiteProfile) -> list[str]:
         site_jobdir = Path(jobdir) / profile.name if jobdir else None
-        return crawl_command(profile, extra_args=extra_scrapy_args(full, settings, site_jobdir))
+        return crawl_command(profile, extra_args=extra_scrapy_args(full, settings, site_jobdir, log_level))
     return command
 
 
+def _check_settings(settings: Sequence[str]) -> None:
+    for s in settings:
+        name, sep, _ = s.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"{s!r} is not NAME=VALUE", param_hint="-s/--set")
+
+
+class Progress:
+    """The live line (pages, articles new/duplicate, failures, queue) while a crawl runs: on a
+    terminal only; lines of the crawl's own log are passed through."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.bar: Any = None
+
+    def on_line(self, line: str) -> None:
+        if line.startswith(PROGRESS_MARKER):
+            if self.enabled:
+                self._show(line[len(PROGRESS_MARKER):])
+            return
+        if self.bar is not None:
+            self.bar.clear()
+        click.echo(line, err=True)
+        if self.bar is not None:
+            self.bar.refresh()
+
+    def _show(self, payload: str) -> None:
+        try:
+            p = json.loads(payload)
+        except ValueError:
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+            self.bar = tqdm(total=None, unit="page", file=sys.stderr, dynamic_ncols=True, leave=False)
+        self.bar.n = int(p.get("pages", 0))
+        self.bar.set_postfix_str(f"new {p.get('new', 0)} dup {p.get('dup', 0)} failed {p.get('failed', 0)} "
+                                 f"queue {p.get('queue', 0)}", refresh=False)
+        self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def summary_table(url: str, run_id: int | None, crawl_exit: int | None) -> list[str]:
+    """The end-of-crawl table: new articles, revisions, duplicates, attachments, pages by outcome,
+    failures by reason, requests, time (from the run's ``crawl_runs`` row and its pages)."""
+    if run_id is None:
+        return []
+    from sqlalchemy import func, select
+
+    from storage import runs
+    from storage.models import Page, Site
+
+    try:
+        engine = open_archive_engine(url)
+    except click.ClickException:
+        return []
+    try:
+        row = runs.get_run(engine, run_id)
+        if row is None:
+            return []
+        with engine.connect() as conn:
+            q = (select(Page.outcome, func.count(Page.id)).join(Site, Site.id == Page.site_id)
+                 .where(Site.name == row["site"], Page.fetched_at >= row["started_at"]))
+            if row.get("finished_at"):
+                q = q.where(Page.fetched_at <= row["finished_at"])
+            outcomes = dict(conn.execute(q.group_by(Page.outcome)).all())
+    except Exception:  # noqa: BLE001 - a summary is not worth a traceback
+        return []
+    finally:
+        engine.dispose()
+    took = (row["finished_at"] - row["started_at"]).total_seconds() if row.get("finished_at") else None
+    failures = row.get("failures") or {}
+    attachments = row.get("attachments")
+    lines = [
+        f"  new articles   {row['new_articles']:>8}",
+        f"  revisions      {row['revisions']:>8}",
+        f"  duplicates     {row['duplicates']:>8}",
+        f"  attachments    {attachments if attachments is not None else '-':>8}",
+        f"  requests       {row['requests']:>8}",
+        "  pages          " + (", ".join(f"{k}={v}" for k, v in sorted(outcomes.items())) or "none"),
+        "  failures       " + (", ".join(f"{k}={v}" for k, v in sorted(failures.items())) or "none"),
+        f"  time           {took:>7.1f}s" if took is not None else "  time                 -",
+        f"  crawl process  exit {crawl_exit}",
+    ]
+    return lines
+
+
 @click.command("crawl")
-@click.argument("site", nargs=-1)
+@click.argument("sites", nargs=-1, metavar="[SITE]...")
 @db_option
 @sites_option
 @click.option("--due", is_flag=True, help="Crawl every site whose schedule has fired since its last run, then exit.")
-@click.option("--dry-run", is_flag=True, help="With --due: only list the sites that are due.")
+@click.option("--dry-run", is_flag=True, help="Only list what would be crawled (with --due: the due sites).")
+@click.option("--include-unverified", is_flag=True,
+              help="With --due: also crawl profiles marked `verified = false` (skipped by default).")
 @click.option("--full", is_flag=True, help="Walk every list page, not only until nothing is new.")
 @click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE", help="Extra Scrapy setting.")
 @click.option("--jobdir", metavar="DIR",
               help="Scrapy JOBDIR, so an interrupted crawl can resume (with --due: DIR/<site> for each site).")
-@click.option("--time-limit", type=float, default=DEFAULT_TIME_LIMIT, show_default=True, metavar="S",
-              help="Stop the crawl after S seconds (recorded as timeout).")
+@click.option("--time-limit", type=click.FloatRange(min=1), default=DEFAULT_TIME_LIMIT, show_default=True,
+              metavar="S", help="Stop the crawl after S seconds (at least 1; recorded as timeout).")
+@click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's INFO log (default: warnings and errors only).")
+@click.option("--no-progress", is_flag=True, help="No live progress line (it is off anyway when not a terminal).")
 @click.option("--batch/--no-batch", "batch", default=None,
               help="Several sites (or --due): crawl them together in one Scrapy process (default), "
                    "or one subprocess per site.")
 @click.option("--parallel", type=click.IntRange(min=1), default=DEFAULT_CONCURRENCY, show_default=True,
               metavar="N", help="Several sites (or --due): crawl N sites at once.")
-def crawl_cmd(site: tuple[str, ...], db_url: str | None, sites_dir: str | None, due: bool, dry_run: bool,
-              full: bool, settings: tuple[str, ...], jobdir: str | None, time_limit: float,
-              batch: bool | None, parallel: int) -> None:
-    """Crawl one site now (a profile name or a path to a .toml profile).
+def crawl_cmd(sites: tuple[str, ...], db_url: str | None, sites_dir: str | None, due: bool, dry_run: bool,
+              include_unverified: bool, full: bool, settings: tuple[str, ...], jobdir: str | None,
+              time_limit: float, verbose: bool, no_progress: bool, batch: bool | None, parallel: int) -> None:
+    """Crawl sites now (profile names or paths to .toml profiles), or every due site (--due).
 
-    The crawl runs `scrapy crawl gov_news -a site=SITE` in a subprocess, takes the site's lock and
-    is recorded in crawl_runs; the exit status is 0 when the run ended `ok` (with --due: when no
-    run failed, timed out, was locked or interrupted).
+    Each crawl runs `scrapy crawl gov_news -a site=SITE` in a subprocess, takes the site's lock and
+    is recorded in crawl_runs with a status and a one-line reason: ok (pages fetched and
+    processed), empty (nothing held an article), failed (no start URL answered, every request
+    failed or was refused, the spider could not start), timeout, interrupted, locked. The exit
+    status is 1 when a run failed, timed out, was locked or interrupted, else 0. The crawl ends
+    with a summary: new articles, revisions, duplicates, pages by outcome, failures, time.
 
     \b
     Examples:
       govnews crawl demo
-      govnews crawl sites/chengdu-xindu.toml --db postgresql://localhost/govnews
-      govnews crawl demo -s DOWNLOAD_DELAY=0 --full --jobdir data/jobs/demo
-      govnews crawl --due                 # from cron: every site whose schedule is due
+      govnews crawl demo --dry-run
+      govnews crawl demo -v -s DOWNLOAD_DELAY=0 --full --time-limit 600
+      govnews crawl --due --dry-run       # from cron: which sites are due
       govnews crawl --due --full -s DOWNLOAD_DELAY=2 --jobdir /var/lib/govnews/jobs
       govnews crawl site-a site-b site-c --parallel 8   # one Scrapy process, 8 sites at once
 
@@ -77,71 +185,125 @@ def crawl_cmd(site: tuple[str, ...], db_url: str | None, sites_dir: str | None, 
     --parallel at a time, each with its own lock, crawl_runs row, stats and time limit);
     --no-batch runs one subprocess per site instead.
     """
+    _check_settings(settings)
+    log_level = None if any(s.startswith("LOG_LEVEL=") for s in settings) else ("INFO" if verbose else "WARNING")
     if due:
-        sys.exit(_crawl_due(db_url, sites_dir, dry_run, full, settings, jobdir, time_limit,
-                            batch=batch is not False, parallel=parallel))
-    if not site:
+        if sites:
+            raise click.UsageError("name SITEs or use --due, not both")
+        sys.exit(_crawl_due(db_url, sites_dir, dry_run, full, settings, jobdir, time_limit, log_level,
+                            include_unverified, batch=batch is not False, parallel=parallel))
+    if not sites:
         raise click.UsageError("name a SITE, or use --due")
-    if len(site) > 1 or batch:
-        sys.exit(_crawl_many(site, db_url, sites_dir, full, settings, jobdir, time_limit,
-                             batch=batch is not False, parallel=parallel))
-    one = site[0]
-    try:
-        profile = load_profile(one, sites_dir)
-    except ProfileError as exc:
-        raise click.ClickException(str(exc)) from None
-    result = run_crawl(profile, db_url=resolve_db_url(db_url), trigger=Trigger.MANUAL, time_limit=time_limit,
-                       command=crawl_command(profile, extra_args=extra_scrapy_args(full, settings, jobdir)),
-                       on_line=lambda line: click.echo(line, err=True))
-    click.echo(f"{profile.name}: {result.status} (run {result.run_id}, exit {result.exit_code})", err=True)
-    sys.exit(0 if result.status == RunStatus.OK else 1)
-
-
-def _crawl_many(names: Sequence[str], db_url: str | None, sites_dir: str | None, full: bool,
-                settings: tuple[str, ...], jobdir: str | None, time_limit: float, *, batch: bool,
-                parallel: int) -> int:
-    """``govnews crawl A B C``: every named site, in one batch process (or one subprocess each)."""
-    profiles: dict[str, SiteProfile] = {}
-    for name in names:
+    profiles = []
+    for name in sites:
         try:
-            p = load_profile(name, sites_dir)
+            profiles.append(load_profile(name, sites_dir))
         except ProfileError as exc:
             raise click.ClickException(str(exc)) from None
-        profiles.setdefault(p.name, p)
-    results = run_due(profiles.values(), db_url=resolve_db_url(db_url), handle_signals=True,
+    url = resolve_db_url(db_url)
+    open_archive_engine(url).dispose()            # a missing or unmigrated archive: one clear line
+    if dry_run:
+        for p in profiles:
+            cmd = crawl_command(p, extra_args=extra_scrapy_args(full, settings, jobdir, log_level))
+            click.echo(f"{p.name}: would run: {' '.join(cmd)}")
+        sys.exit(0)
+    if len(profiles) > 1 or batch:
+        sys.exit(_crawl_many(profiles, url, full, settings, jobdir, time_limit, log_level,
+                             batch=batch is not False, parallel=parallel))
+    sys.exit(exit_code_of([_crawl_one(profiles[0], url, full, settings, jobdir, time_limit, log_level,
+                                      no_progress)]))
+
+
+def _with_reasons(url: str, results: Sequence[Any]) -> None:
+    """Fill each result's ``reason`` from its ``crawl_runs`` row when the runner did not set it."""
+    from storage import runs
+
+    missing = [r for r in results if getattr(r, "reason", None) is None and getattr(r, "run_id", None)]
+    if not missing:
+        return
+    try:
+        engine = open_archive_engine(url)
+    except click.ClickException:
+        return
+    try:
+        for r in missing:
+            row = runs.get_run(engine, r.run_id)
+            r.reason = row.get("reason") if row else None
+    finally:
+        engine.dispose()
+
+
+def _report(url: str, results: Sequence[Any]) -> int:
+    _with_reasons(url, results)
+    for r in results:
+        reason = f": {r.reason}" if getattr(r, "reason", None) else ""
+        click.echo(f"{r.site}: {r.status} (run {r.run_id}, exit {exit_code_of([r.status])}){reason}")
+    return exit_code_of([r.status for r in results])
+
+
+def _crawl_many(profiles: Sequence[SiteProfile], url: str, full: bool, settings: Sequence[str],
+                jobdir: str | None, time_limit: float, log_level: str | None, *, batch: bool, parallel: int) -> int:
+    """``govnews crawl A B C``: every named site, in one batch process (or one subprocess each)."""
+    unique = {p.name: p for p in reversed(profiles)}
+    results = run_due(list(reversed(unique.values())), db_url=url, handle_signals=True,
                       last_run_by_site={}, trigger=Trigger.MANUAL, time_limit=time_limit,
                       max_parallel=parallel, batch=batch,
-                      batch_options=_batch_options(full, settings, jobdir),
-                      crawl_command=due_crawl_command(full, settings, jobdir))
-    for r in results:
-        click.echo(f"{r.site}: {r.status} (run {r.run_id})")
-    return 1 if any(r.status in FAILED_STATUSES for r in results) else 0
+                      batch_options=_batch_options(full, settings, jobdir, log_level),
+                      crawl_command=due_crawl_command(full, settings, jobdir, log_level))
+    return _report(url, results)
 
 
-def _batch_options(full: bool, settings: tuple[str, ...], jobdir: str | None) -> dict:
+def _batch_options(full: bool, settings: Sequence[str], jobdir: str | None, log_level: str | None) -> dict:
     try:
         parsed = parse_settings(settings)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
+    if log_level:
+        parsed.setdefault("LOG_LEVEL", log_level)
     return {"full": full, "settings": parsed, "jobdir": jobdir,
             "on_line": lambda line: click.echo(line, err=True)}
 
 
+def _crawl_one(profile: SiteProfile, url: str, full: bool, settings: Sequence[str], jobdir: str | None,
+               time_limit: float, log_level: str | None, no_progress: bool) -> str:
+    progress = Progress(enabled=not no_progress and sys.stderr.isatty())
+    env = {PROGRESS_ENV: "1"} if progress.enabled else {}
+    on_line: Callable[[str], None] = progress.on_line
+    try:
+        result = run_crawl(profile, db_url=url, trigger=Trigger.MANUAL, time_limit=time_limit, env=env,
+                           command=crawl_command(profile, extra_args=extra_scrapy_args(full, settings, jobdir,
+                                                                                       log_level)),
+                           on_line=on_line)
+    finally:
+        progress.close()
+    code = exit_code_of([result.status])
+    for line in summary_table(url, result.run_id, result.exit_code):
+        click.echo(line, err=True)
+    reason = f": {result.reason}" if result.reason else ""
+    click.echo(f"{profile.name}: {result.status} (run {result.run_id}, exit {code}){reason}", err=True)
+    return str(result.status)
+
+
 def _crawl_due(db_url: str | None, sites_dir: str | None, dry_run: bool, full: bool,
-               settings: tuple[str, ...], jobdir: str | None, time_limit: float, *, batch: bool = True,
-               parallel: int = DEFAULT_CONCURRENCY) -> int:
-    loaded = load_profile_dir(sites_dir)
-    for message in loaded.errors.values():
-        click.echo(f"skipped profile: {message}", err=True)
-    results = run_due(loaded.profiles.values(), db_url=resolve_db_url(db_url), handle_signals=True,
+               settings: tuple[str, ...], jobdir: str | None, time_limit: float, log_level: str | None,
+               include_unverified: bool, *, batch: bool = True, parallel: int = DEFAULT_CONCURRENCY) -> int:
+    loaded = load_profile_dir(sites_dir, include_unverified=include_unverified)
+    for path, message in loaded.errors.items():
+        click.echo(f"skipped profile {path}: {message.removeprefix(path + ': ')}", err=True)
+    for name in sorted(loaded.unverified):
+        click.echo(f"skipped unverified profile {name} (verified = false; --include-unverified crawls it)",
+                   err=True)
+    url = resolve_db_url(db_url)
+    open_archive_engine(url).dispose()
+    results = run_due(loaded.profiles.values(), db_url=url, handle_signals=True,
                       dry_run=dry_run, time_limit=time_limit, batch=batch,
                       max_parallel=parallel if batch else 1,
-                      batch_options=_batch_options(full, settings, jobdir),
-                      crawl_command=due_crawl_command(full, settings, jobdir))
+                      batch_options=_batch_options(full, settings, jobdir, log_level),
+                      crawl_command=due_crawl_command(full, settings, jobdir, log_level))
     if dry_run:
         for p in results:
             click.echo(p.name)
         return 0
-    for r in results:
-        click.echo(f"{r.site}: {r.status} (run {r.run_id}, exit {r.exit_code})")
-    return 1 if any(r.status in FAILED_STATUSES for r in results) else 0
+    if not results:
+        click.echo("no site is due", err=True)
+    return _report(url, results)

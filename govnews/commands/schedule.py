@@ -36,18 +36,22 @@ from govnews.scheduling import (
               help=f"Keep jobs in memory instead of the {JOBSTORE_TABLE} table.")
 @click.option("--redis-url", envvar="GOVNEWS_REDIS_URL", default=None, metavar="URL",
               help="Distributed mode: enqueue each run in Redis for `govnews worker`s instead of crawling here.")
+@click.option("--include-unverified", is_flag=True,
+              help="Also schedule profiles marked `verified = false` (by default they are listed, not crawled).")
 @click.option("--log-level", default="INFO", show_default=True, envvar="GOVNEWS_LOG_LEVEL",
               help="DEBUG, INFO, WARNING, ...")
 def schedule_cmd(sites_dir: str | None, db_url: str | None, reload_interval: float, time_limit: float,
                  grace: float, misfire_grace: int, max_parallel: int, log_dir: str | None,
-                 memory_jobstore: bool, redis_url: str | None, log_level: str) -> None:
+                 memory_jobstore: bool, redis_url: str | None, include_unverified: bool, log_level: str) -> None:
     """Run the scheduler daemon: crawl every site profile on its schedule.
 
     One job per profile in the sites directory (its 5-field cron `schedule`, Asia/Shanghai unless
     the profile's `timezone` says otherwise, or `interval_seconds`). Each run is a `scrapy crawl`
     subprocess recorded in the crawl_runs table. SIGHUP re-reads the profiles (they are also
     re-read every --reload-interval seconds); SIGTERM or Ctrl-C stops running crawls gracefully
-    and exits 0.
+    and exits 0. Profiles with `verified = false` are not scheduled unless --include-unverified.
+    A run that ends failed is logged at ERROR, empty/timeout/locked/interrupted at WARNING, with
+    its reason.
 
     \b
     Examples:
@@ -59,4 +63,5 @@ def schedule_cmd(sites_dir: str | None, db_url: str | None, reload_interval: flo
     sys.exit(run_daemon(sites_dir, resolve_db_url(db_url), reload_interval=reload_interval,
                         time_limit=time_limit, grace=grace, misfire_grace_time=misfire_grace,
                         max_parallel=max_parallel, log_dir=log_dir,
-                        jobstore="memory" if memory_jobstore else "db", redis_url=redis_url or None))
+                        jobstore="memory" if memory_jobstore else "db", redis_url=redis_url or None,
+                        include_unverified=include_unverified))

@@ -87,6 +87,7 @@ class DaemonConfig:
     redis_url: str | None = None         # distributed mode: enqueue runs for `govnews worker`s
     redis_prefix: str = "govnews"
     batch: bool = True                   # crawl in one batch process (govnews.batch), max_parallel at once
+    include_unverified: bool = False     # also schedule `verified = false` profiles (issue 14)
     batch_idle: float = 10.0             # seconds a batch process waits for more sites before it exits
 
 
@@ -156,7 +157,10 @@ class Daemon:
 
     # ---- profiles
     def reload(self) -> SyncReport:
-        loaded = load_profile_dir(self.config.sites_dir)
+        loaded = load_profile_dir(self.config.sites_dir, include_unverified=self.config.include_unverified)
+        for name in sorted(set(loaded.unverified) - set(getattr(self, "_unverified_seen", ()))):
+            logger.warning("not scheduling %s: verified = false (set verified = true, or --include-unverified)", name)
+        self._unverified_seen = set(loaded.unverified)
         for path, msg in loaded.errors.items():
             if self.profile_errors.get(path) != msg:
                 logger.error("profile not loaded: %s", msg)
