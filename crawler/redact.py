@@ -3,7 +3,9 @@
 :class:`PasswordScrubFilter` rewrites every record that passes a handler (message, arguments and the
 formatted traceback) with ``user:***@host`` in place of ``user:password@host``;
 :func:`install_password_filter` puts it on every handler of the root logger (Scrapy's own included).
-The crawl installs it through :class:`crawler.extensions.log_redaction.LogRedactionExtension`.
+The crawl installs it through :class:`crawler.extensions.log_redaction.LogRedactionExtension`, with
+:func:`install_record_factory`: every record is masked when it is created, so no handler installed
+later (Scrapy replaces its root handler after the extensions are built; ``LOG_FILE``) can miss it.
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import logging
 
 from common.secrets import mask_secrets
 
-__all__ = ["PasswordScrubFilter", "install_password_filter"]
+__all__ = ["PasswordScrubFilter", "install_password_filter", "install_record_factory"]
 
 
 class PasswordScrubFilter(logging.Filter):
@@ -41,3 +43,25 @@ def install_password_filter(logger: logging.Logger | None = None) -> int:
             handler.addFilter(PasswordScrubFilter())
             added += 1
     return added
+
+
+_FACTORY_INSTALLED = False
+
+
+def install_record_factory() -> bool:
+    """Mask every log record of the process when it is created (message, arguments and traceback),
+    whatever handler later writes it; idempotent. Returns whether it was installed now."""
+    global _FACTORY_INSTALLED
+    if _FACTORY_INSTALLED:
+        return False
+    previous = logging.getLogRecordFactory()
+    scrub = PasswordScrubFilter()
+
+    def factory(*args, **kwargs) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        scrub.filter(record)
+        return record
+
+    logging.setLogRecordFactory(factory)
+    _FACTORY_INSTALLED = True
+    return True
