@@ -16,7 +16,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from .article import Image
-from .html import parse_html
+from .html import parse_html, raw_text
 
 #: body containers of common Chinese government CMSs, most specific first: (name, XPath)
 CONTAINER_XPATHS = (
@@ -28,11 +28,12 @@ CONTAINER_XPATHS = (
 )
 #: Hanweb / Zhejiang government CMS body markers (comments around the article body)
 ZJEG_MARKERS = ("<!--ZJEG_RSS.content.begin-->", "<!--ZJEG_RSS.content.end-->")
-ZJEG_RE = re.compile(re.escape(ZJEG_MARKERS[0]) + r"(.*?)" + re.escape(ZJEG_MARKERS[1]), re.S)
 #: a container with less text than this is not trusted (empty template slot)
 MIN_CONTAINER_CHARS = 40
 #: trafilatura's output must keep this share of a trusted container's text, else the container text is used
 CONTAINER_COVERAGE = 0.9
+#: the longest line any later step sees (longer lines are split, see :func:`split_long_line`)
+MAX_LINE_CHARS = 65536
 #: elements whose text is never page text
 SKIP_TAGS = frozenset({"script", "style", "noscript", "head", "title", "template", "iframe", "select", "option",
                        "textarea", "button", "svg"})
@@ -99,9 +100,17 @@ def text_lines(root) -> list[str]:
     out = []
     for line in "".join(parts).split("\n"):
         line = " ".join(line.replace("\u3000", " ").split())
-        if line:
+        if len(line) > MAX_LINE_CHARS:
+            out.extend(split_long_line(line))
+        elif line:
             out.append(line)
     return out
+
+
+def split_long_line(line: str) -> list[str]:
+    """A line longer than :data:`MAX_LINE_CHARS` as pieces of at most that size (nothing is dropped; every
+    later per-line step then works on bounded lines)."""
+    return [line[i:i + MAX_LINE_CHARS] for i in range(0, len(line), MAX_LINE_CHARS)]
 
 
 def css_to_xpath(selector: str) -> str:
@@ -119,23 +128,33 @@ def find_container(tree, html_text: str | None = None, body_selector: str | None
         candidates.append((body_selector, css_to_xpath(body_selector)))
     for name, xp in candidates:
         for el in tree.xpath(xp):
-            if len("".join(el.itertext()).strip()) >= MIN_CONTAINER_CHARS:
+            if len(raw_text(el).strip()) >= MIN_CONTAINER_CHARS:
                 return el, name
-    if html_text and ZJEG_MARKERS[0] in html_text:
-        m = ZJEG_RE.search(html_text)
-        if m and (frag := parse_html("<html><body><div>" + m.group(1) + "</div></body></html>")) is not None:
-            div = frag.find(".//body/div")
-            if div is not None and len("".join(div.itertext()).strip()) >= MIN_CONTAINER_CHARS:
-                return div, "ZJEG_RSS"
+    inner = zjeg_content(html_text) if html_text else None
+    if inner is not None and (frag := parse_html("<html><body><div>" + inner + "</div></body></html>")) is not None:
+        div = frag.find(".//body/div")
+        if div is not None and len(raw_text(div).strip()) >= MIN_CONTAINER_CHARS:
+            return div, "ZJEG_RSS"
     for name, xp in CONTAINER_XPATHS:
         best, best_len = None, 0
         for el in tree.xpath(xp):
-            n = len("".join(el.itertext()).strip())
+            n = len(raw_text(el).strip())
             if n > best_len:
                 best, best_len = el, n
         if best is not None and best_len >= MIN_CONTAINER_CHARS:
             return best, name
     return None, None
+
+
+def zjeg_content(html_text: str) -> str | None:
+    """The HTML between the first ZJEG begin marker and the first end marker after it, else None.
+    Two ``str.find`` calls: linear however many begin markers have no end."""
+    start = html_text.find(ZJEG_MARKERS[0])
+    if start < 0:
+        return None
+    start += len(ZJEG_MARKERS[0])
+    end = html_text.find(ZJEG_MARKERS[1], start)
+    return html_text[start:end] if end >= 0 else None
 
 
 def _wrap(container):
@@ -154,7 +173,14 @@ def run_trafilatura(tree, url: str | None = None, **overrides) -> list[str]:
     text = getattr(doc, "text", None) if doc is not None else None
     if text is None and isinstance(doc, dict):
         text = doc.get("text")
-    return [ln.strip() for ln in (text or "").split("\n") if ln.strip()]
+    out: list[str] = []
+    for ln in (text or "").split("\n"):
+        ln = ln.strip()
+        if len(ln) > MAX_LINE_CHARS:
+            out.extend(split_long_line(ln))
+        elif ln:
+            out.append(ln)
+    return out
 
 
 def _text_stats(root) -> dict:
@@ -194,8 +220,8 @@ def _text_stats(root) -> dict:
 
 
 def _link_density(el) -> float:
-    total = len("".join("".join(el.itertext()).split()))
-    linked = sum(len("".join("".join(a.itertext()).split())) for a in el.iter("a"))
+    total = len("".join(raw_text(el).split()))
+    linked = sum(len("".join(raw_text(a).split())) for a in el.iter("a"))
     return linked / total if total else 1.0
 
 

@@ -30,7 +30,9 @@ def _data_lines(name: str) -> list[str]:
 
 # --- mojibake ---------------------------------------------------------------------------------
 #: a run of characters that contains bopomofo or a "?" glued between CJK characters/punctuation
-MOJIBAKE_TOKEN_RE = re.compile(r"[?？]?[。、，\u3000-\u303f]*[\u3105-\u312f][^\s?？]*[?？]|\ufffd+")
+#: (bounded: a fragment is at most MOJIBAKE_MAX_PREFIX + 1 + MOJIBAKE_MAX_TAIL + 1 characters, so the
+#: regex stays linear on a run of 。 or ㄅ of any length)
+MOJIBAKE_TOKEN_RE = re.compile(r"[?？]?[。、，\u3000-\u303f]{0,8}[\u3105-\u312f][^\s?？]{0,24}[?？]|\ufffd+")
 
 
 def drop_mojibake(line: str) -> tuple[str, int]:
@@ -143,6 +145,8 @@ def split_metadata_lines(lines: list[str]) -> tuple[list[str], dict[str, str]]:
 # --- field values -----------------------------------------------------------------------------
 #: punctuation never at the start or end of a name/source/column value (brackets only when unbalanced)
 FIELD_EDGE_PUNCT = " \t\u3000:：,，、.。;；|｜/\\-—_·•*"
+#: a field value is cut to this many characters before cleaning (the loop below removes one bracket per turn)
+FIELD_MAX_LEN = 1024
 BRACKET_PAIRS = {"【": "】", "[": "]", "(": ")", "（": "）", "《": "》", "「": "」", "『": "』", "<": ">", "〔": "〕"}
 
 
@@ -152,7 +156,7 @@ def clean_field(value: str | None) -> str | None:
     if not value:
         return value
     closers = {v: k for k, v in BRACKET_PAIRS.items()}
-    v = value
+    v = value[:FIELD_MAX_LEN]
     while True:
         before = v
         v = v.strip(FIELD_EDGE_PUNCT)

@@ -35,6 +35,20 @@ WRAPPER_ENCODING_RE = re.compile(rb"""\sencoding=["']([^"']*)["']""", re.I)
 SUPERSET = {"gb2312": "gb18030", "gbk": "gb18030", "gb_2312": "gb18030", "gb_2312-80": "gb18030",
             "x-gbk": "gb18030", "cp936": "gb18030", "euc-cn": "gb18030", "big5": "big5hkscs",
             "iso-8859-1": "cp1252", "latin-1": "cp1252", "ascii": "cp1252", "us-ascii": "cp1252"}
+#: the only codecs a page is decoded with: the WHATWG Encoding Standard's web encodings (Python names).
+#: Anything else a page declares (``idna`` raises, ``punycode`` is quadratic, ``utf-7`` and
+#: ``unicode_escape`` turn bytes into markup) is ignored like an unknown name.
+WEB_CODECS = frozenset({
+    "utf-8", "cp866", "iso8859-2", "iso8859-3", "iso8859-4", "iso8859-5", "iso8859-6", "iso8859-7",
+    "iso8859-8", "iso8859-10", "iso8859-13", "iso8859-14", "iso8859-15", "iso8859-16", "koi8-r", "koi8-u",
+    "mac-roman", "mac-cyrillic", "cp874", "cp1250", "cp1251", "cp1252", "cp1253", "cp1254", "cp1255",
+    "cp1256", "cp1257", "cp1258", "gbk", "gb18030", "big5", "big5hkscs", "euc_jp", "iso2022_jp",
+    "shift_jis", "cp932", "euc_kr", "cp949", "utf-16-le", "utf-16-be", "utf-16"})
+#: UTF-16 without a BOM: share of NUL bytes at the even (BE) or odd (LE) positions of the head (ASCII
+#: markup; CJK text has none), with at least UTF16_MIN_NULS of them
+UTF16_NUL_SHARE = 0.03
+UTF16_SNIFF_BYTES = 1024
+UTF16_MIN_NULS = 8
 #: declarations that say little (servers default to them); checked after UTF-8 and CJK detection
 WEAK_DECLARATIONS = {"cp1252"}
 #: encodings charset-normalizer may choose from
@@ -57,9 +71,32 @@ def normalize_charset(name: str | bytes | None) -> str | None:
     name = SUPERSET.get(name, name)
     try:
         codec = codecs.lookup(name).name
-    except LookupError:
+    except (LookupError, ValueError):
         return None
-    return SUPERSET.get(codec, codec)
+    codec = SUPERSET.get(codec, codec)
+    return codec if codec in WEB_CODECS else None
+
+
+def utf16_codec(data: bytes) -> str | None:
+    """``utf-16`` (BOM), ``utf-16-le`` / ``utf-16-be`` (no BOM, NUL bytes at every other position of the
+    head, as ASCII markup in UTF-16 has), else None."""
+    if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return "utf-16"
+    head = data[:UTF16_SNIFF_BYTES]
+    half = len(head) // 2
+    if half < 8:
+        return None
+    lo, hi = head[0:half * 2:2], head[1:half * 2:2]
+    for zeros, chars, codec in ((hi, lo, "utf-16-le"), (lo, hi, "utf-16-be")):
+        nuls = zeros.count(0)
+        if nuls < UTF16_MIN_NULS or nuls / half < UTF16_NUL_SHARE or chars.count(0) * 2 > nuls:
+            continue
+        # the code units with a NUL high byte must be ASCII text (markup), and hold a tag
+        ascii_units = [c for z, c in zip(zeros, chars, strict=True) if z == 0]
+        printable = sum(1 for c in ascii_units if c in (9, 10, 13) or 32 <= c < 127)
+        if printable >= 0.95 * len(ascii_units) and ord("<") in ascii_units:
+            return codec
+    return None
 
 
 def content_type_charset(content_type: str | bytes | None) -> str | None:
@@ -88,12 +125,15 @@ def cleaneval_wrapper(data: bytes) -> tuple[str | None, str | None]:
 def _try(data: bytes, codec: str, tolerant: bool) -> str | None:
     try:
         return data.decode(codec)
-    except UnicodeDecodeError:
+    except UnicodeError:    # UnicodeDecodeError, and the plain UnicodeError some codecs raise
         if not tolerant:
             return None
     except LookupError:
         return None
-    text = data.decode(codec, errors="replace")
+    try:
+        text = data.decode(codec, errors="replace")
+    except (UnicodeError, LookupError):
+        return None
     bad = text.count("\ufffd")
     if bad <= MAX_REPLACEMENTS_ABSOLUTE or bad <= MAX_REPLACEMENT_RATIO * len(text):
         return text
@@ -116,6 +156,8 @@ def decode_html(data: bytes, declared: str | None = None) -> tuple[str, str]:
         return "", "utf-8"
     if data.startswith(codecs.BOM_UTF8):
         return data[3:].decode("utf-8", errors="replace"), "utf-8"
+    if (u16 := utf16_codec(data)) is not None:
+        return data.decode(u16, errors="replace").lstrip("\ufeff"), u16
     has_high = any(b >= 0x80 for b in data[:65536]) or max(data) >= 0x80
     if not has_high:
         return data.decode("ascii"), "ascii"
@@ -128,8 +170,8 @@ def decode_html(data: bytes, declared: str | None = None) -> tuple[str, str]:
     declarations = [normalize_charset(declared), sniff_meta_charset(data), cleaneval_wrapper(data)[1]]
     weak = []
     for codec in declarations:
-        if not codec or codec == "utf-8":
-            continue
+        if not codec or codec == "utf-8" or codec.startswith("utf-16"):
+            continue    # (a UTF-16 page was found above; a declaration alone is wrong, as WHATWG says)
         if codec in WEAK_DECLARATIONS:
             weak.append(codec)
             continue

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from .html import raw_text
+
 #: gov / og meta tags -> Article field
 META_FIELDS = {
     "title": ("articletitle", "og:title", "twitter:title"),
@@ -65,14 +67,23 @@ CREDIT_AUTHOR_RE = re.compile(
     r"\s*(?:文\s*/\s*[图圖]|摄影?|攝影?)?\s*[)）]$")
 
 
+#: the longest ``<title>`` / meta value read (longer ones are cut: every later step stays bounded)
+MAX_FIELD_CHARS = 1024
+#: meta tags read per page
+MAX_META_TAGS = 500
+
+
 def meta_tags(tree) -> dict[str, str]:
-    """``{lower-case name/property/itemprop: content}``; the first occurrence wins."""
+    """``{lower-case name/property/itemprop: content}``; the first occurrence wins; values cut to
+    :data:`MAX_FIELD_CHARS`."""
     out: dict[str, str] = {}
-    for el in tree.iter("meta"):
+    for i, el in enumerate(tree.iter("meta")):
+        if i >= MAX_META_TAGS:
+            break
         key = el.get("name") or el.get("property") or el.get("itemprop") or el.get("http-equiv")
         content = el.get("content")
         if key and content and content.strip():
-            out.setdefault(key.strip().lower(), " ".join(content.split()))
+            out.setdefault(key.strip()[:100].lower(), " ".join(content[:MAX_FIELD_CHARS].split()))
     return out
 
 
@@ -84,14 +95,15 @@ def meta_field(meta: dict[str, str], field: str) -> str | None:
 
 
 def element_text(el) -> str:
-    return " ".join("".join(el.itertext()).split())
+    return " ".join(raw_text(el).split())
 
 
 def html_title(tree) -> str | None:
     el = tree.find(".//title")
     if el is None:
         return None
-    return " ".join((el.text_content() if hasattr(el, "text_content") else el.text or "").split()) or None
+    text = el.text_content() if hasattr(el, "text_content") else el.text or ""
+    return " ".join(text[:MAX_FIELD_CHARS].split()) or None
 
 
 def strip_site_suffix(title: str | None) -> str | None:

@@ -22,7 +22,7 @@ from .classify import classify_decoded, classify_raw
 from .dates import TIME_RE, date_from_meta, find_date, parse_date
 from .decode import cleaneval_wrapper, decode_html
 from .disclosure import is_disclosure_line, parse_disclosure
-from .html import parse_html
+from .html import parse_html_checked, raw_text
 from .metadata import (
     headline_candidates,
     html_title,
@@ -57,7 +57,7 @@ def _headline(tree: HtmlElement, page_lines: list[str], reference: str | None, t
     """(headline, how) from the page's own elements and lines."""
     if hint_xpath:
         for el in tree.xpath(hint_xpath):
-            t = " ".join("".join(el.itertext()).split())
+            t = " ".join(raw_text(el).split())
             if t:
                 return t, "hint"
     cands = [strip_glosses(c)[0] for c in headline_candidates(tree)]
@@ -82,7 +82,8 @@ def _headline(tree: HtmlElement, page_lines: list[str], reference: str | None, t
 
 
 def extract(data: bytes, url: str | None = None, *, encoding: str | None = None,
-            hints: dict[str, Any] | None = None, now: datetime | None = None) -> Article:
+            hints: dict[str, Any] | None = None, now: datetime | None = None,
+            expect_article: bool = False) -> Article:
     """Extract one article page. Pure: no I/O, no Scrapy, no database, no wall clock.
 
     ``now`` is when the page was fetched (aware; naive is read as UTC): dates more than
@@ -92,37 +93,51 @@ def extract(data: bytes, url: str | None = None, *, encoding: str | None = None,
     hints = hints or {}
     data = data or b""
     text, codec = decode_html(data, encoding or hints.get("encoding"))
-    return _extract(data, text, codec, parse_html(text), url, hints, now)
+    tree, stopped = parse_html_checked(text)
+    return _extract(data, text, codec, tree, url, hints, now, stopped=stopped, expect_article=expect_article)
 
 
 def extract_page(data: bytes, url: str | None = None, *, status: int | None = 200,
                  content_type: str | None = None, encoding: str | None = None,
-                 hints: dict[str, Any] | None = None,
-                 now: datetime | None = None) -> tuple[str, str | None, Article | None]:
+                 hints: dict[str, Any] | None = None, now: datetime | None = None,
+                 expect_article: bool = False) -> tuple[str, str | None, Article | None]:
     """Classify a fetched page and, when it is an article, extract it: ``(outcome, reason, article)``.
 
     Same results as :func:`crawler.extract.classify.classify_page` followed by :func:`extract` (``now``
     as there: the fetch time), with the page decoded and parsed once (the crawl's hot path).
+
+    ``expect_article``: the crawl reached this page through an article link, so it is an article
+    whatever its length (see :func:`crawler.extract.classify.classify_decoded`). When libxml2 stopped
+    parsing early (nesting deeper than 256, a 10 MB text node) the page is parsed again without the
+    limit; the reason is in ``flags["parse_stopped"]`` and in the reason of a page that is still
+    not an article.
     """
     hints = hints or {}
     outcome, reason = classify_raw(data, content_type)
     if outcome is not None:
         return outcome, reason, None
     text, codec = decode_html(data, encoding or hints.get("encoding"))
-    tree = parse_html(text)
-    outcome, reason = classify_decoded(data, text, tree, status)   # reads the tree, never changes it
+    tree, stopped = parse_html_checked(text)
+    # reads the tree, never changes it
+    outcome, reason = classify_decoded(data, text, tree, status, expect_article=expect_article)
     if outcome != "article":
+        if stopped and outcome in ("not_article", "empty", "list"):
+            reason = f"{reason}; parse stopped early: {stopped}"
         return outcome, reason, None
-    return outcome, reason, _extract(data, text, codec, tree, url, hints, now)
+    return outcome, reason, _extract(data, text, codec, tree, url, hints, now, stopped=stopped,
+                                     expect_article=expect_article)
 
 
 def _extract(data: bytes, text: str, codec: str, tree: HtmlElement | None, url: str | None,
-             hints: dict[str, Any], now: datetime | None) -> Article:
+             hints: dict[str, Any], now: datetime | None, *, stopped: str | None = None,
+             expect_article: bool = False) -> Article:
     if url is None:
         url = cleaneval_wrapper(data[:2048] if data else b"")[0]
     # the CleanEval wrapper line stays: libxml2 treats it as an unknown element in <body>
     art = Article(url=url, encoding=codec)
     flags = art.flags
+    if stopped:
+        flags["parse_stopped"] = stopped
     if tree is None:
         flags.update(method="empty", container=None)
         return art
