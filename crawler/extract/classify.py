@@ -34,20 +34,23 @@ CHALLENGE_VENDORS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("ruishu", re.compile(r"\$_ts\s*=|\$_ts\.(?:nsd|cd|scj)\b|<(?:script|meta)\b[^<>]{0,400}\br\s*=\s*['\"]m['\"]",
                           re.I)),
     # 加速乐 (Jiasule, 知道创宇): cookie set by an obfuscated script, usually HTTP 521
-    ("jiasule", re.compile(r"__jsl_clearance|__jsluid|jsl_clearance_s|go\(\{\s*\"bts\"", re.I)),
+    # (stage 1 spells the cookie name one character at a time: ('_')+('_')+('j')+('s')+('l')...)
+    ("jiasule", re.compile(r"__jsl_clearance|__jsluid|jsl_clearance_s|go\(\{\s*\"bts\"|"
+                           r"\('_'\)\+\('_'\)\+\('j'\)\+\('s'\)\+\('l'\)", re.I)),
     # 创宇盾 (知道创宇云防御) block page
-    ("chuangyudun", re.compile(r"创宇盾|知道创宇云(?:安全|防御)|yunaq\.com|365cyd\.(?:com|cn)", re.I)),
+    ("chuangyudun", re.compile(r"被创宇盾拦截|创宇盾拦截|yunaq\.com|365cyd\.(?:com|cn)", re.I)),
     # 安全狗 (SafeDog): block page and CC-protection redirect
-    ("safedog", re.compile(r"safedog|安全狗|WebShield(?:DR)?SessionVerify", re.I)),
+    # (the words 安全狗/云锁 alone are not a signature: a short news item may name the products)
+    ("safedog", re.compile(r"safedog\.cn|safedogsite|safedog-flow|WebShield(?:DR)?SessionVerify", re.I)),
     # 云锁 (Yunsuo)
-    ("yunsuo", re.compile(r"yunsuo_session_verify|security_session_verify|security_verify_data|YunSuoAutoJump|"
-                          r"云锁", re.I)),
+    ("yunsuo", re.compile(r"yunsuo_session_verify|security_session_verify|security_verify_data|YunSuoAutoJump",
+                          re.I)),
     # 阿里云 WAF slider / acw_sc__v2 cookie script
     ("aliyun-waf", re.compile(r"acw_sc__v2|_waf_bd8ce2ce37|aliyun_waf|/_____tmd_____/", re.I)),
     # 网站卫士 / 安恒 "wzws" challenge
     ("wzws", re.compile(r"wzws_cid|wzwschallenge|WZWS_CONFIRM|wzwstemplate", re.I)),
     ("cloudflare", re.compile(r"cdn-cgi/challenge-platform|cf-chl-|__cf_chl_|cf_chl_opt", re.I)),
-    ("baidu-yunjiasu", re.compile(r"yunjiasu|百度云加速", re.I)),
+    ("baidu-yunjiasu", re.compile(r"yunjiasu-cdn|yunjiasu\.com|su\.baidu\.com/(?:cdn|challenge)", re.I)),
     # generic: 'adfwkey' redirects, cookie-then-reload scripts, WAF cookies
     ("waf", re.compile(r"adfwkey|_waf_|\bwaf_\w|window\.location(?:\.href)?\s*=\s*[\"'][^\"'<>]{0,300}\?[^\"'<>]{0,300}"
                        r"[\"']", re.I)),
@@ -57,7 +60,7 @@ CHALLENGE_VENDORS: tuple[tuple[str, re.Pattern[str]], ...] = (
 GENERIC_VENDORS = frozenset({"waf", "js-cookie"})
 #: how much of a page the challenge signatures are searched in
 CHALLENGE_SCAN_CHARS = 262_144
-#: a page this small is checked for challenge signatures whatever its text
+#: a page this small is checked for the generic signatures (a vendor's: pages with little visible text)
 CHALLENGE_MAX_BYTES = 4096
 #: a larger page is a challenge only with at most this much visible text (challenge pages are scripts)
 CHALLENGE_MAX_TEXT = 300
@@ -137,10 +140,15 @@ def challenge_vendor(text: str, status: int | None = 200) -> str | None:
     ``yunsuo``, ``chuangyudun``, ...), else None. Callers decide whether the page is small enough."""
     head = text[:CHALLENGE_SCAN_CHARS]
     for vendor, rx in CHALLENGE_VENDORS:
-        if rx.search(head):
+        if vendor not in GENERIC_VENDORS and rx.search(head):
             return vendor
     if status == 412 and RUISHU_META_TOKEN_RE.search(head):
         return "ruishu"
+    if status == 521 and "document.cookie" in head:
+        return "jiasule"
+    for vendor, rx in CHALLENGE_VENDORS:
+        if vendor in GENERIC_VENDORS and rx.search(head):
+            return vendor
     return None
 
 
@@ -170,7 +178,7 @@ def classify_decoded(data: bytes, text: str, tree, status: int | None = 200, *,
     lines = text_lines(body if body is not None else tree) if tree is not None else []
     total = sum(map(len, lines))
     tiny = len(data) <= CHALLENGE_MAX_BYTES
-    small = tiny or total <= CHALLENGE_MAX_TEXT
+    small = total <= CHALLENGE_MAX_TEXT
     if small or status in CHALLENGE_STATUSES:
         vendor = challenge_vendor(text, status)
         # the generic signatures (a redirect with a query, a cookie-then-reload script) only on tiny pages
