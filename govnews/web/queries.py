@@ -197,7 +197,7 @@ def article_detail(engine: Engine, article_id: int) -> dict[str, Any] | None:
                                 .where(child.table.c.article_id == article_id).limit(200)).all()
             if rows:
                 keys = [k for k in rows[0]._mapping if k not in ("article_id", "id")]
-                related.append({"table": child.table.name, "keys": keys,
+                related.append({"table": child.table.name, "columns": keys,
                                 "rows": [[_value(r._mapping[k]) for k in keys] for r in rows]})
     for k in ("published_at", "first_seen", "updated_at"):
         art[k] = aware(art.get(k))
