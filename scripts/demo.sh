@@ -35,3 +35,4 @@ if command -v sqlite3 >/dev/null; then
   echo
   sqlite3 -header -column "$DB" "$($BIN/python -c 'from govnews.demo import EXAMPLE_QUERY; print(EXAMPLE_QUERY)')"
 fi
+echo; echo "==> browse the archive: $BIN/govnews serve   then open http://127.0.0.1:8766/ (read-only; crawl health at /health, feeds at /feeds/all.atom)"
