@@ -313,7 +313,7 @@ def health_data(engine: Engine, profiles: list | None = None, now: datetime | No
 
 def deadletters(directory: Any = None) -> dict[str, Any]:
     """Dead letters waiting for replay: files and records per site (``crawler.deadletter``)."""
-    from crawler.deadletter import deadletter_dir, letter_files, read_records
+    from crawler.deadletter import deadletter_dir, letter_files
 
     root = directory if directory is not None else deadletter_dir()
     per_site: dict[str, dict[str, int]] = {}
@@ -321,7 +321,8 @@ def deadletters(directory: Any = None) -> dict[str, Any]:
         d = per_site.setdefault(path.parent.name, {"files": 0, "records": 0})
         d["files"] += 1
         try:
-            d["records"] += sum(1 for _ in read_records(path))
+            with open(path, "rb") as f:            # one record a line; not parsed (bodies are large)
+                d["records"] += sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
         except OSError:
             pass
     return {"dir": str(root), "sites": sorted(per_site.items())}
