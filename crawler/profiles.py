@@ -20,6 +20,7 @@ A profile is data, not code. A new TRS WCM or Hanweb site needs only a file like
 """
 from __future__ import annotations
 
+import difflib
 import importlib.resources
 import importlib.util
 import os
@@ -39,18 +40,13 @@ DEFAULT_TIMEZONE = LOCAL_TZ_NAME
 DEFAULT_SCHEDULE = "0 */6 * * *"
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
 
-KNOWN_KEYS = {
-    "name", "title", "start_urls", "allowed_domains", "schedule", "timezone", "interval_seconds",
-    "feeds", "sitemaps", "hints", "verified", "notes", "full_walk", "allow_private_hosts",
-}
-KNOWN_HINTS = {
-    "article_url_regex", "list_url_regex", "body_selector", "title_selector", "encoding",
-    "max_pages", "download_delay", "max_depth", "max_query_variants", "deny_url_regex",
-}
-
-
 class ProfileError(ValueError):
-    """A profile file is missing, unreadable or invalid; the message says which and why."""
+    """A profile file is missing, unreadable or invalid; the message names the file and every
+    problem at once (``errors`` lists them one by one)."""
+
+    def __init__(self, message: str, errors: list[str] | None = None):
+        super().__init__(message)
+        self.errors = errors or [message]
 
 
 @dataclass
@@ -87,43 +83,19 @@ class SiteProfile:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], path: Path | None = None) -> SiteProfile:
+        """A validated profile; :class:`ProfileError` naming the file and every problem at once."""
         where = str(path) if path else "profile"
-        unknown = set(data) - KNOWN_KEYS
-        if unknown:
-            raise ProfileError(f"{where}: unknown keys {sorted(unknown)}")
-        for key in ("name", "start_urls"):
-            if key not in data:
-                raise ProfileError(f"{where}: missing required key {key!r}")
+        errors = validate(data)
+        if errors:
+            raise ProfileError(f"{where}: " + "; ".join(errors), [f"{where}: {e}" for e in errors])
         name = data["name"]
-        if not isinstance(name, str) or not NAME_RE.match(name):
-            raise ProfileError(f"{where}: name {name!r} must be lowercase letters, digits, '-' or '_'")
         start_urls = data["start_urls"]
-        if not isinstance(start_urls, list) or not start_urls or not all(
-            isinstance(u, str) and urlsplit(u).scheme in ("http", "https") and urlsplit(u).hostname
-            for u in start_urls
-        ):
-            raise ProfileError(f"{where}: start_urls must be a non-empty list of http(s) URLs")
         allowed = data.get("allowed_domains") or sorted(
             {urlsplit(u).hostname for u in start_urls if urlsplit(u).hostname}
         )
         hints_raw = data.get("hints", {}) or {}
-        if not isinstance(hints_raw, dict):
-            raise ProfileError(f"{where}: [hints] must be a table")
-        bad_hints = set(hints_raw) - KNOWN_HINTS
-        if bad_hints:
-            raise ProfileError(f"{where}: unknown hints {sorted(bad_hints)}")
-        for key in ("article_url_regex", "list_url_regex", "deny_url_regex"):
-            if hints_raw.get(key):
-                try:
-                    re.compile(hints_raw[key])
-                except re.error as exc:
-                    raise ProfileError(f"{where}: hints.{key} is not a valid regex: {exc}") from None
         schedule = data.get("schedule", DEFAULT_SCHEDULE)
-        if not isinstance(schedule, str) or len(schedule.split()) != 5:
-            raise ProfileError(f"{where}: schedule {schedule!r} must be a 5-field cron expression")
         interval = data.get("interval_seconds")
-        if interval is not None and (not isinstance(interval, (int, float)) or interval <= 0):
-            raise ProfileError(f"{where}: interval_seconds must be a positive number")
         return cls(
             name=name,
             title=data.get("title", name),
@@ -141,6 +113,180 @@ class SiteProfile:
             hints=Hints(**hints_raw),
             path=path,
         )
+
+
+#: top-level keys -> type, default and meaning; docs/PROFILES.md documents every one
+#: (tests/test_profiles_doc.py fails when a key accepted here is missing there)
+KEY_SPEC: dict[str, str] = {
+    "name": "required; lowercase letters, digits, '-', '_'",
+    "title": "string; default: the name",
+    "start_urls": "required; non-empty list of http(s) URLs",
+    "allowed_domains": "list of host names; default: the hosts of start_urls",
+    "schedule": "5-field cron expression; default " + DEFAULT_SCHEDULE,
+    "timezone": "IANA time zone of the schedule; default " + DEFAULT_TIMEZONE,
+    "interval_seconds": "positive number; replaces schedule",
+    "feeds": "list of http(s) URLs (RSS/Atom)",
+    "sitemaps": "list of http(s) URLs",
+    "hints": "table of extraction and crawl hints",
+    "verified": "boolean; default true; false: listed, not scheduled",
+    "notes": "string",
+    "full_walk": "boolean; default false",
+    "allow_private_hosts": "list of host names or addresses the host guard lets through",
+}
+#: [hints] keys -> (kind, minimum): kinds regex, css, encoding, int, number
+HINT_SPEC: dict[str, tuple[str, float | None]] = {
+    "article_url_regex": ("regex", None),
+    "list_url_regex": ("regex", None),
+    "deny_url_regex": ("regex", None),
+    "body_selector": ("css", None),
+    "title_selector": ("css", None),
+    "encoding": ("encoding", None),
+    "max_pages": ("int", 1),
+    "download_delay": ("number", 0),
+    "max_depth": ("int", 0),
+    "max_query_variants": ("int", 1),
+}
+KNOWN_KEYS = set(KEY_SPEC)
+KNOWN_HINTS = set(HINT_SPEC)
+URL_SCHEMES = ("http", "https")
+
+
+def _did_you_mean(word: str, choices: Any) -> str:
+    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _is_url(u: Any) -> bool:
+    if not isinstance(u, str) or any(c in u for c in "\r\n\t "):
+        return False
+    parts = urlsplit(u)
+    return parts.scheme in URL_SCHEMES and bool(parts.hostname)
+
+
+def _check_urls(key: str, value: Any, errors: list[str], *, required: bool = False) -> None:
+    if not isinstance(value, list) or (required and not value):
+        errors.append(f"{key} must be a {'non-empty ' if required else ''}list of http(s) URLs")
+        return
+    bad = [u for u in value if not _is_url(u)]
+    if bad:
+        errors.append(f"{key} must be http(s) URLs, not: {', '.join(repr(u) for u in bad[:3])}")
+
+
+def _check_strings(key: str, value: Any, errors: list[str]) -> None:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        errors.append(f"{key} must be a list of host names (strings)")
+
+
+def check_cron(expr: Any, timezone: str | None = None) -> str | None:
+    """Why ``expr`` is not a valid 5-field cron expression (None: it is)."""
+    if not isinstance(expr, str) or len(expr.split()) != 5:
+        return f"schedule {expr!r} must be a 5-field cron expression (minute hour day month weekday)"
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(expr, timezone=timezone or DEFAULT_TIMEZONE)
+    except (ValueError, KeyError, TypeError) as exc:
+        return f"schedule {expr!r} is not a valid cron expression: {exc}"
+    return None
+
+
+def check_timezone(name: Any) -> str | None:
+    """Why ``name`` is not an IANA time zone (None: it is), with a "did you mean"."""
+    import zoneinfo
+
+    if not isinstance(name, str) or not name:
+        return f"timezone {name!r} must be an IANA time zone name such as {DEFAULT_TIMEZONE!r}"
+    try:
+        zoneinfo.ZoneInfo(name)
+        return None
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return f"unknown timezone {name!r}" + _did_you_mean(name, zoneinfo.available_timezones())
+
+
+def _check_hint(key: str, value: Any) -> str | None:
+    kind, minimum = HINT_SPEC[key]
+    where = f"hints.{key}"
+    if kind in ("regex", "css", "encoding") and not isinstance(value, str):
+        return f"{where} must be a string, not {type(value).__name__} {value!r}"
+    if kind == "regex":
+        try:
+            re.compile(value)
+        except re.error as exc:
+            return f"{where} is not a valid regex: {exc}"
+    elif kind == "css":
+        from cssselect import GenericTranslator, SelectorError
+
+        try:
+            GenericTranslator().css_to_xpath(value)
+        except SelectorError as exc:
+            return f"{where} {value!r} is not a valid CSS selector: {exc}"
+    elif kind == "encoding":
+        import codecs
+
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            return f"{where}: unknown encoding {value!r}"
+    elif kind in ("int", "number"):
+        ok_type = (isinstance(value, int) if kind == "int" else isinstance(value, (int, float))) \
+            and not isinstance(value, bool)
+        if not ok_type:
+            want = "an integer" if kind == "int" else "a number"
+            return f"{where} must be {want}, not {type(value).__name__} {value!r}"
+        if minimum is not None and value < minimum:
+            return f"{where} must be >= {minimum:g}, not {value!r}"
+    return None
+
+
+def validate(data: dict[str, Any]) -> list[str]:
+    """Every problem of a profile's data (empty: valid)."""
+    errors: list[str] = []
+    for key in sorted(set(data) - KNOWN_KEYS):
+        errors.append(f"unknown key {key!r}" + _did_you_mean(key, KNOWN_KEYS))
+    for key in ("name", "start_urls"):
+        if key not in data:
+            errors.append(f"missing required key {key!r}")
+    name = data.get("name")
+    if "name" in data and (not isinstance(name, str) or not NAME_RE.match(name)):
+        errors.append(f"name {name!r} must be lowercase letters, digits, '-' or '_'")
+    if "title" in data and not isinstance(data["title"], str):
+        errors.append("title must be a string")
+    if "start_urls" in data:
+        _check_urls("start_urls", data["start_urls"], errors, required=True)
+    for key in ("feeds", "sitemaps"):
+        if key in data:
+            _check_urls(key, data[key], errors)
+    for key in ("allowed_domains", "allow_private_hosts"):
+        if key in data:
+            _check_strings(key, data[key], errors)
+    for key in ("verified", "full_walk"):
+        if key in data and not isinstance(data[key], bool):
+            errors.append(f"{key} must be true or false, not {data[key]!r}")
+    if "notes" in data and not isinstance(data["notes"], str):
+        errors.append("notes must be a string")
+    tz = data.get("timezone", DEFAULT_TIMEZONE)
+    tz_error = check_timezone(tz)
+    if tz_error:
+        errors.append(tz_error)
+    cron_error = check_cron(data.get("schedule", DEFAULT_SCHEDULE), None if tz_error else tz)
+    if cron_error:
+        errors.append(cron_error)
+    interval = data.get("interval_seconds")
+    if interval is not None and (isinstance(interval, bool) or not isinstance(interval, (int, float))
+                                 or interval <= 0):
+        errors.append(f"interval_seconds must be a positive number, not {interval!r}")
+    hints = data.get("hints", {})
+    if hints is None:
+        hints = {}
+    if not isinstance(hints, dict):
+        errors.append("[hints] must be a table")
+    else:
+        for key in sorted(hints):
+            if key not in KNOWN_HINTS:
+                errors.append(f"unknown hint {key!r}" + _did_you_mean(key, KNOWN_HINTS))
+            elif (err := _check_hint(key, hints[key])) is not None:
+                errors.append(err)
+    return errors
 
 
 def sites_dir(directory: str | os.PathLike | None = None) -> Path:
@@ -180,12 +326,18 @@ def load_profile(name_or_path: str, directory: str | os.PathLike | None = None) 
     if candidate.suffix != ".toml":
         candidate = _find(name_or_path, directory)
     if not candidate.is_file():
-        known = ", ".join(p.name for p in list_profiles(directory)) or "none"
+        names = {p.name for p in scan_profiles(directory)[0]}
+        bundled = bundled_sites_dir() if directory is None else None
+        if bundled is not None:
+            names |= {p.stem for p in bundled.glob("*.toml")}
+        known = ", ".join(sorted(names)) or "none"
         raise ProfileError(f"no site profile {name_or_path!r} (looked for {candidate}; known: {known})")
     try:
         data = tomllib.loads(candidate.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ProfileError(f"{candidate}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ProfileError(f"{candidate}: cannot read: {exc.strerror or exc}") from None
     return SiteProfile.from_dict(data, path=candidate)
 
 
@@ -195,3 +347,19 @@ def list_profiles(directory: str | os.PathLike | None = None) -> list[SiteProfil
     if not d.is_dir():
         return []
     return [load_profile(str(p)) for p in sorted(d.glob("*.toml"))]
+
+
+def scan_profiles(directory: str | os.PathLike | None = None
+                  ) -> tuple[list[SiteProfile], dict[str, ProfileError]]:
+    """``(valid profiles, {file: error})`` of the directory: one broken file does not hide the others."""
+    d = sites_dir(directory)
+    good: list[SiteProfile] = []
+    broken: dict[str, ProfileError] = {}
+    if not d.is_dir():
+        return good, broken
+    for path in sorted(d.glob("*.toml")):
+        try:
+            good.append(load_profile(str(path)))
+        except ProfileError as exc:
+            broken[str(path)] = exc
+    return good, broken

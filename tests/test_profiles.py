@@ -35,9 +35,9 @@ def test_load_by_name_and_by_path(tmp_path):
     ('name = "Bad Name"\nstart_urls = ["http://a.cn/"]', "must be lowercase"),
     ('name = "a"\nstart_urls = ["ftp://a.cn/"]', "http(s) URLs"),
     ('name = "a"\nstart_urls = ["http://a.cn/"]\nschedule = "every hour"', "5-field cron"),
-    ('name = "a"\nstart_urls = ["http://a.cn/"]\nsurprise = 1', "unknown keys"),
+    ('name = "a"\nstart_urls = ["http://a.cn/"]\nsurprise = 1', "unknown key 'surprise'"),
     ('name = "a"\nstart_urls = ["http://a.cn/"]\n[hints]\narticle_url_regex = "("', "not a valid regex"),
-    ('name = "a"\nstart_urls = ["http://a.cn/"]\n[hints]\nspeed = 3', "unknown hints"),
+    ('name = "a"\nstart_urls = ["http://a.cn/"]\n[hints]\nspeed = 3', "unknown hint 'speed'"),
     ('name = "a"\nstart_urls = ["http://a.cn/"]\ninterval_seconds = -1', "positive"),
     ('name = "a" start_urls', "not valid TOML"),
 ])

@@ -88,7 +88,8 @@ def run_verdict(close_reason: str, stats: dict[str, Any], *, error: str | None =
     if close_reason == "shutdown":
         return RunStatus.INTERRUPTED, f"stopped (SIGTERM/Ctrl-C) after {requests} requests"
     start_ok = int(stats.get(START_OK_STAT, 0) or 0)
-    if requests == 0 and refused:
+    others = {k: v for k, v in failures.items() if k not in refused and k != "deadlettered"}
+    if refused and _ok_responses(stats) == 0 and not others:
         return RunStatus.FAILED, (f"every request was refused ({_summary(refused)}); a loopback or private "
                                   "host needs allow_private_hosts in the profile")
     if requests == 0:

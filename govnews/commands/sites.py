@@ -1,30 +1,65 @@
+"""``govnews sites``: the site profiles, their schedules, and which profiles are broken."""
+from __future__ import annotations
+
+import json
+import sys
+
 import click
 
-from crawler.profiles import ProfileError, list_profiles
+from crawler.profiles import ProfileError, SiteProfile, load_profile, scan_profiles
 from govnews.commands import sites_option
+
+
+def _when(p: SiteProfile) -> str:
+    return f"every {p.interval_seconds:g}s" if p.interval_seconds else f"{p.schedule} ({p.timezone})"
 
 
 @click.command("sites")
 @sites_option
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per profile.")
-def sites_cmd(sites_dir, as_json):
-    """List site profiles and their schedules.
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per profile (broken ones with \"error\").")
+@click.option("--check", "check", is_flag=True,
+              help="Validate the profiles (or only the NAMEs given): exit 1 when one is broken.")
+@click.argument("names", nargs=-1, metavar="[NAME]...")
+def sites_cmd(sites_dir: str | None, as_json: bool, check: bool, names: tuple[str, ...]) -> None:
+    """List site profiles and their schedules; mark the broken ones (and say why).
+
+    Every profile is validated as it is loaded (cron fields, time zone, hint types and ranges,
+    URL schemes, unknown keys with a "did you mean"); a broken file is listed as BROKEN with all
+    its problems, the others are listed as usual. `[unverified]` profiles are not scheduled by
+    `govnews schedule` or `crawl --due` unless --include-unverified. Keys: docs/PROFILES.md.
 
     \b
     Examples:
       govnews sites
-      govnews sites --sites /etc/govnews/sites --json
+      govnews sites --json
+      govnews sites --check              # exit 1 when a profile is broken
+      govnews sites --check demo
     """
-    import json
-    try:
-        profiles = list_profiles(sites_dir)
-    except ProfileError as exc:
-        raise click.ClickException(str(exc)) from None
-    if not profiles:
+    if names and not check:
+        raise click.UsageError("NAMEs are only for --check")
+    if names:
+        good: list[SiteProfile] = []
+        broken: dict[str, ProfileError] = {}
+        for name in names:
+            try:
+                good.append(load_profile(name, sites_dir))
+            except ProfileError as exc:
+                broken[name] = exc
+    else:
+        good, broken = scan_profiles(sites_dir)
+    if not good and not broken:
         click.echo("no site profiles found", err=True)
-        return
-    for p in profiles:
-        when = f"every {p.interval_seconds:g}s" if p.interval_seconds else f"{p.schedule} ({p.timezone})"
+        sys.exit(1 if check else 0)
+    if check:
+        for p in good:
+            click.echo(f"ok      {p.name:<20} {p.path}")
+        for where, exc in broken.items():
+            click.echo(f"BROKEN  {where}")
+            for line in exc.errors:
+                click.echo(f"        {line.removeprefix(where + ': ')}")
+        click.echo(f"{len(good)} ok, {len(broken)} broken", err=True)
+        sys.exit(1 if broken else 0)
+    for p in good:
         if as_json:
             click.echo(json.dumps({"name": p.name, "title": p.title, "schedule": p.schedule,
                                    "interval_seconds": p.interval_seconds, "timezone": p.timezone,
@@ -32,4 +67,11 @@ def sites_cmd(sites_dir, as_json):
                                    "path": str(p.path)}, ensure_ascii=False))
         else:
             mark = "" if p.verified else "  [unverified]"
-            click.echo(f"{p.name:<20} {when:<32} {p.title}{mark}")
+            click.echo(f"{p.name:<20} {_when(p):<32} {p.title}{mark}")
+    for where, exc in broken.items():
+        if as_json:
+            click.echo(json.dumps({"path": where, "error": str(exc), "errors": exc.errors}, ensure_ascii=False))
+        else:
+            click.echo(f"BROKEN  {where}: {str(exc).removeprefix(where + ': ')}")
+    if broken and not as_json:
+        click.echo(f"{len(broken)} broken profile(s): `govnews sites --check` lists every problem", err=True)
