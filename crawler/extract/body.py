@@ -61,8 +61,10 @@ TRAFILATURA_OPTIONS = dict(with_metadata=False, include_comments=False, include_
 
 def _visible(root):
     """Walk ``root`` as ``(event, element, tag)``: ``start`` and ``end`` of visible elements, and
-    ``tail`` when an element's tail text is visible. Subtrees of :data:`SKIP_TAGS` and comments are
-    hidden (their tails are not); the root's own tail is outside the walk."""
+    ``tail`` when an element's tail text is visible. Subtrees of :data:`SKIP_TAGS` are hidden (their
+    tails are not); the root's own tail is outside the walk. (``etree.iterwalk`` does not report
+    comments, nor their tails: :func:`crawler.extract.html.parse_html` removes comments while parsing,
+    so ``<p><!--<$[标题]>begin-->标题<!--end--></p>`` reads 标题.)"""
     skip = 0
     for event, el in etree.iterwalk(root, events=("start", "end")):
         tag = el.tag if isinstance(el.tag, str) else None

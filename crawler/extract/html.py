@@ -6,6 +6,8 @@ link discovery, hostile-page signs), so odd documents are handled in one place:
 * an XML declaration (``<?xml version="1.0" encoding="gb2312"?>``, XHTML pages) is removed first:
   lxml refuses ``str`` input that declares an encoding (``ValueError``), and the text is already
   decoded anyway; a leading byte-order mark goes the same way;
+* comments and processing instructions are dropped while parsing (their tails stay, so the text after
+  ``<!--<$[标题]>begin-->`` is not lost; look for comment markers in the text, not the tree);
 * every ``<!DOCTYPE ...>`` is removed: one after other content (scripts glued before ``<html>``)
   makes libxml2 drop the body;
 * an empty or whitespace-only text, and anything lxml cannot make a tree of (``ParserError``,
@@ -80,7 +82,10 @@ def _flatten_deep(tree):
 
 
 def _parse(text: str, huge: bool = False) -> tuple[lxml_html.HtmlElement | None, str | None]:
-    parser = lxml_html.HTMLParser(huge_tree=huge)    # one per call: its error log is per document
+    # one parser per call (its error log is per document); comments and processing instructions are
+    # dropped while parsing, their tails kept (``<!--<$[标题]>begin-->标题`` reads 标题; a tree walk would
+    # otherwise lose the text after a comment, and 100k comments cost every later walk)
+    parser = lxml_html.HTMLParser(huge_tree=huge, remove_comments=True, remove_pis=True)
     try:
         tree = lxml_html.document_fromstring(text, parser=parser)
     except (etree.ParserError, ValueError):

@@ -24,6 +24,7 @@ from .decode import cleaneval_wrapper, decode_html
 from .disclosure import is_disclosure_line, parse_disclosure
 from .html import parse_html_checked, raw_text
 from .metadata import (
+    TITLE_SPLIT_RE,
     headline_candidates,
     html_title,
     meta_field,
@@ -62,11 +63,22 @@ def _headline(tree: HtmlElement, page_lines: list[str], reference: str | None, t
                 return t, "hint"
     cands = [strip_glosses(c)[0] for c in headline_candidates(tree)]
     if reference and not title_is_spam:
-        scored = [(clean.bigram_overlap(c, reference), len(c), c) for c in cands]
-        # the page line best matching the <title>, when no element does
-        scored += [(clean.bigram_overlap(ln, reference), len(ln), ln) for ln in page_lines
-                   if TITLE_MIN_LEN <= len(ln) <= TITLE_MAX_LEN]
-        scored = [s for s in scored if s[0] >= HEADLINE_MATCH]
+        # <title> = headline + column/site parts: the part a candidate must cover is the longest one; a
+        # candidate equal to another part, to a breadcrumb part or to a menu link is never the headline
+        parts = [p for p in TITLE_SPLIT_RE.split(reference) if p.strip()]
+        main = max(parts, key=len) if parts else reference
+        never = {clean._key(p) for p in parts if p is not main} | navigation_texts(tree, page_lines)
+        never.discard(clean._key(main))
+        never.discard("")
+        scored = []
+        for c in list(dict.fromkeys(cands)) + [ln for ln in page_lines if TITLE_MIN_LEN <= len(ln) <= TITLE_MAX_LEN]:
+            if clean._key(c) in never:
+                continue
+            inside = clean.bigram_overlap(c, reference)       # share of the candidate found in <title>
+            if inside < HEADLINE_MATCH:
+                continue
+            covers = clean.bigram_overlap(main, c)           # share of <title>'s headline part in it
+            scored.append((round((inside + covers) / 2, 3), len(c), c))
         if scored:
             return max(scored)[2], "matched"
         return None, None
@@ -336,6 +348,37 @@ def _signed_author(page_lines: list[str], body_lines: list[str]) -> tuple[str, s
     if clean.BARE_AUTHOR_LABEL_RE.match(label) and clean.NAME_LINE_RE.match(name) and len(post) <= 40:
         return name, post
     return None
+
+
+#: class/id words of navigation blocks (menus, breadcrumbs, column lists) whose link texts are never a headline
+NAV_BLOCK_RE = re.compile(r"nav|menu|crumb|position|location|weizhi|dqwz|lanmu|column|channel|sidebar|side|left",
+                          re.I)
+#: link texts longer than this are not navigation (a headline in a list)
+NAV_TEXT_MAX = 16
+
+
+def navigation_texts(tree: HtmlElement, page_lines: list[str]) -> set[str]:
+    """Normalised texts of the page's column, breadcrumb and menu links: links inside an element named
+    like navigation (``nav``, ``menu``, ``crumb``, ``position``, ...) or a ``<nav>``, and the parts of the
+    breadcrumb line. Short texts only (at most :data:`NAV_TEXT_MAX` characters)."""
+    out: set[str] = set()
+    for i, a in enumerate(tree.iter("a")):
+        if i >= 3000:
+            break
+        text = " ".join(raw_text(a).split())
+        if not text or len(text) > NAV_TEXT_MAX:
+            continue
+        for anc in a.iterancestors():
+            if anc.tag == "nav" or NAV_BLOCK_RE.search(f"{anc.get('class') or ''} {anc.get('id') or ''}"):
+                out.add(clean._key(text))
+                break
+            if anc.tag == "body":
+                break
+    for ln in page_lines[:200]:
+        rest = BREADCRUMB_LABEL_RE.sub("", ln, count=1)
+        if len(ln) <= BREADCRUMB_MAX_LEN and (rest != ln or re.match(r"^首[页頁]\s*[>＞»›]", ln)):
+            out.update(clean._key(p) for p in BREADCRUMB_SPLIT_RE.split(rest) if 0 < len(p.strip()) <= NAV_TEXT_MAX)
+    return out
 
 
 def css_or_none(selector: str | None) -> str | None:
