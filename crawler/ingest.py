@@ -15,6 +15,7 @@ article page, ``govnews/hostile_pages``, ``govnews/bytes`` (raw bytes stored) an
 """
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import threading
@@ -39,6 +40,8 @@ __all__ = ["EXTRACTION_HINTS", "IngestService", "IngestStats", "ProfileHints", "
            "extraction_options", "profile_hints"]
 
 logger = logging.getLogger(__name__)
+#: extraction takes ``expect_article`` (issue 13: short articles reached through article links)
+_EXTRACT_EXPECTS = "expect_article" in inspect.signature(extract_page).parameters
 
 #: profile hints that change extraction (the others steer discovery and politeness)
 EXTRACTION_HINTS = ("body_selector", "title_selector", "encoding")
@@ -121,12 +124,15 @@ def hostile_flags(article: Article, body: bytes, url: str) -> list[str]:
 
 
 def extract_fetched(body: bytes, url: str, *, status: int | None, content_type: str | None,
-                    encoding: str | None, hints: Mapping[str, Any], now: Any
+                    encoding: str | None, hints: Mapping[str, Any], now: Any, expect_article: bool = False
                     ) -> tuple[str, str | None, Article | None, list[str]]:
     """The pure work on one fetched article page: ``(outcome, reason, article, hostile signs)``
-    (what :class:`IngestService` runs, in-process or in the contained worker)."""
+    (what :class:`IngestService` runs, in-process or in the contained worker). ``expect_article``:
+    the spider reached the page through an article link (a learned template, the profile's regex):
+    extraction keeps it whatever its length."""
+    extra = {"expect_article": True} if expect_article and _EXTRACT_EXPECTS else {}
     outcome, reason, article = extract_page(body, url, status=status, content_type=content_type,
-                                            encoding=encoding, hints=dict(hints), now=now)
+                                            encoding=encoding, hints=dict(hints), now=now, **extra)
     signs: list[str] = []
     if article is not None and (article.body or "").strip():
         signs = hostile_flags(article, body, url)
@@ -182,7 +188,8 @@ class IngestService:
         try:
             encoding, hints = extraction_options(self.hints_for(page.site), page.charset)
             kwargs = dict(status=page.status, content_type=_header(page.headers, "Content-Type"),
-                          encoding=encoding, hints=hints, now=page.fetched_at)
+                          encoding=encoding, hints=hints, now=page.fetched_at,
+                          expect_article=bool(getattr(page, "expect_article", False)))   # issue 13
             if contained is not None:
                 outcome, reason, article, signs = contained.call(extract_fetched, page.body, page.url, **kwargs)
             else:

@@ -44,7 +44,9 @@ class FetchedPage:
     failure after redirects, the first one), ``request_url``, ``status``, ``headers``, ``body`` (raw
     bytes), ``charset`` (the Content-Type header's), ``fetched_at`` (aware UTC), ``reason`` (why it
     failed / was refused / was blocked), ``request_kind`` (the failed request's kind),
-    ``link_text`` / ``list_url`` (where an article link was found).
+    ``link_text`` / ``list_url`` (where an article link was found), ``expect_article`` (the link was
+    an article link of a learned template or the profile's regex: extraction keeps the page whatever
+    its length).
 
     Set by :class:`crawler.ingest.IngestService`: ``outcome`` (a ``storage.enums.PageOutcome`` value
     or ``refused``), ``article`` (the extraction result), ``page_id`` (the ``pages`` row),
@@ -65,6 +67,7 @@ class FetchedPage:
     request_kind: str | None = None
     link_text: str | None = None
     list_url: str | None = None
+    expect_article: bool = False
     outcome: str | None = None
     article: Article | None = field(default=None, repr=False)
     page_id: int | None = None

@@ -38,3 +38,12 @@ def failures_from_stats(stats: Mapping[str, Any]) -> dict[str, int]:
         elif key == "govnews/deadletter/written":
             failures["deadlettered"] = int(value)
     return failures
+
+
+def skipped_from_stats(stats: Mapping[str, Any]) -> dict[str, Any]:
+    """``crawl_runs.skipped``: list pages that produced no article link and the most common
+    unclassified link shapes with an example each (set by the spider at its close, issue 13)."""
+    shapes = stats.get("govnews/discovery/unclassified") or []
+    return {"lists_without_articles": int(stats.get("govnews/discovery/lists_without_articles", 0) or 0),
+            "unclassified": [dict(s) for s in shapes if isinstance(s, Mapping)][:10],
+            "templates": int(stats.get("govnews/discovery/templates", 0) or 0)}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -25,6 +26,12 @@ CHROME_XPATH = "ancestor::*[self::header or self::footer or self::nav]"
 #: list containers (links inside them are more likely to be articles)
 LIST_CONTAINER_XPATH = "ancestor::*[self::ul or self::ol or self::table or self::dl][1]"
 ANCHOR_XPATH = "//a[@href]"
+#: bounds of the Hanweb datastore scan
+MAX_DATASTORES = 50
+MAX_RECORDS = 5000
+MAX_DATAPROXY_PAGES = 500
+#: URLs longer than this are never classified by pattern (``skip``): keeps every regex linear
+MAX_CLASSIFY_URL = 2048
 FEED_LINK_XPATH = "//link[@rel='alternate'][@href]"
 
 
@@ -51,7 +58,9 @@ def absolute(href: str, base_url: str) -> str | None:
 
 def classify_url(url: str, text: str = "", *, article_re: re.Pattern | None = None,
                  list_re: re.Pattern | None = None, deny_re: re.Pattern | None = None) -> str:
-    """``article``, ``list``, ``feed``, ``skip`` (never follow) or ``other`` for one link."""
+    """``article``, ``list``, ``feed``, ``skip`` (never follow) or ``other`` for one link (URL priors)."""
+    if len(url) > MAX_CLASSIFY_URL:
+        return "skip"
     path = urlsplit(url).path or "/"
     path_q = path + ("?" + urlsplit(url).query if urlsplit(url).query else "")
     if P.BINARY_EXT_RE.search(path) or (deny_re and deny_re.search(url)):
@@ -131,17 +140,50 @@ def create_page_html(text: str, base_url: str) -> Paging | None:
     return Paging(tuple(u for u in urls if u), current)
 
 
-def hanweb_datastore(text: str, base_url: str) -> tuple[list[Link], list[str]]:
+def _between(text: str, open_tag: str, close_tag: str, limit: int) -> list[str]:
+    """Contents of ``open_tag … close_tag`` spans, scanning once (an unclosed tag ends the scan)."""
+    low = text.lower()
+    out: list[str] = []
+    pos = 0
+    while len(out) < limit:
+        start = low.find(open_tag, pos)
+        if start < 0:
+            break
+        end = low.find(close_tag, start + len(open_tag))
+        if end < 0:
+            break
+        out.append(text[start + len(open_tag): end])
+        pos = end + len(close_tag)
+    return out
+
+
+def _records(block: str, limit: int) -> list[str]:
+    out = []
+    for rec in _between(block, "<record>", "</record>", limit):
+        m = P.HANWEB_CDATA_RE.match(rec)
+        if m:
+            out.append(m.group(1))
+    return out
+
+
+def hanweb_datastore(text: str, base_url: str, *, max_pages: int = MAX_DATAPROXY_PAGES,
+                     refusals: Counter | None = None) -> tuple[list[Link], list[str]]:
     """Article links hidden in Hanweb (大汉) ``<datastore><recordset><record><![CDATA[...]]>`` blocks,
     and the ``dataproxy.jsp`` URLs that serve the remaining records.
 
     Works both on a column page (the datastore sits in ``<script type="text/xml">``) and on a
-    dataproxy response (the whole body is the datastore).
+    dataproxy response (the whole body is the datastore). Bounded: blocks and records are found in
+    one linear scan (unclosed ``<datastore>`` tags end it), at most ``max_pages`` dataproxy URLs
+    (``refusals["dataproxy_capped"]`` when ``totalrecord`` asks for more), ``perpage: 0`` is refused
+    (``refusals["dataproxy_perpage"]``).
     """
     links: list[Link] = []
     proxies: list[str] = []
-    for block in P.HANWEB_DATASTORE_RE.findall(text):
-        for fragment in P.HANWEB_RECORD_RE.findall(block):
+    if "<datastore" not in text and "<DATASTORE" not in text:
+        return links, proxies
+    for block in _between(text, "<datastore>", "</datastore>", MAX_DATASTORES):
+        records = _records(block, MAX_RECORDS)
+        for fragment in records:
             tree = parse_html(f"<div>{fragment}</div>")
             if tree is None:
                 continue
@@ -161,10 +203,18 @@ def hanweb_datastore(text: str, base_url: str) -> tuple[list[Link], list[str]]:
         proxy = absolute(html_lib.unescape(href.group(1)), base_url) if href else None
         if not proxy:
             continue
-        shown = len(P.HANWEB_RECORD_RE.findall(block))
+        shown = len(records)
         per_page = P.HANWEB_PERPAGE_RE.search(text)
         per = int(per_page.group(1)) if per_page else max(shown, 15)
+        if per <= 0:
+            if refusals is not None:
+                refusals["dataproxy_perpage"] += 1
+            continue
         start, n_total = shown + 1, int(total.group(1))
+        if n_total - shown > per * max_pages:
+            if refusals is not None:
+                refusals["dataproxy_capped"] += 1
+            n_total = shown + per * max_pages
         sep = "&" if "?" in proxy else "?"
         while start <= n_total:
             end = min(start + per - 1, n_total)

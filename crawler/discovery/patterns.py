@@ -17,7 +17,7 @@ DATE_PATH_RE = re.compile(
 #: common article file names: content_123.htm, art123.html, 1234567.html, show.asp?id=12, detail?id=
 ARTICLE_NAME_RE = re.compile(
     r"(?:/content_\d+|/art_?\d+|/\d{5,}|/[a-z]*detail[a-z]*[_\-]?\d+)\.s?html?$"
-    r"|(?:show|detail|view|content|article|info)[a-z]*\.(?:asp|aspx|php|jsp|do)\?.*\b(?:id|aid|newsid|infoid|articleid)=\d+",
+    r"|(?:show|detail|view|content|article|info)[a-z]*\.(?:asp|aspx|php|jsp|do)\?(?:[^&#]{0,200}&){0,20}?(?:id|aid|newsid|infoid|articleid)=\d+",
     re.I,
 )
 
@@ -37,6 +37,7 @@ JS_INT_VAR_RE = r"var\s+{name}\s*=\s*(\d+)"
 
 # --- Hanweb (大汉) jpage datastore -----------------------------------------------------------------
 HANWEB_DATASTORE_RE = re.compile(r"<datastore>(.*?)</datastore>", re.S | re.I)
+HANWEB_CDATA_RE = re.compile(r"\s*<!\[CDATA\[(.*)\]\]>\s*$", re.S)
 HANWEB_RECORD_RE = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S | re.I)
 HANWEB_NEXTGROUP_RE = re.compile(r"<nextgroup>\s*<!\[CDATA\[(.*?)\]\]>\s*</nextgroup>", re.S | re.I)
 HANWEB_TOTALRECORD_RE = re.compile(r"<totalrecord>\s*(\d+)\s*</totalrecord>", re.I)

@@ -30,8 +30,13 @@ class CrawlBudget:
     refused: Counter = field(default_factory=Counter)
     _variants: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
 
-    def refuse_reason(self, url: str, *, depth: int = 0, pagination: int = 0) -> str | None:
-        """Why ``url`` must not be requested, or ``None`` when it may be."""
+    def refuse_reason(self, url: str, *, depth: int = 0, pagination: int = 0, kind: str | None = None,
+                      paging: bool = False) -> str | None:
+        """Why ``url`` must not be requested, or ``None`` when it may be.
+
+        The query-variant limit (calendars, facets: endless ``?x=...`` variants of one path) is not
+        applied to ``kind="article"`` requests (``show.asp?id=N`` articles are bounded by the page
+        budget) nor to ``paging`` requests (bounded by ``max_pagination``)."""
         parts = urlsplit(url)
         if len(url) > MAX_URL_LENGTH:
             return "url_too_long"
@@ -48,7 +53,7 @@ class CrawlBudget:
             return "depth"
         if pagination > self.max_pagination:
             return "pagination"
-        if parts.query:
+        if parts.query and kind != "article" and not paging:
             key = f"{parts.hostname}{parts.path}"
             variants = self._variants[key]
             if parts.query not in variants and len(variants) >= self.max_query_variants:
@@ -57,14 +62,15 @@ class CrawlBudget:
             return "page_budget"
         return None
 
-    def admit(self, url: str, *, depth: int = 0, pagination: int = 0) -> bool:
+    def admit(self, url: str, *, depth: int = 0, pagination: int = 0, kind: str | None = None,
+              paging: bool = False) -> bool:
         """Count ``url`` against the budget when allowed; record the reason when refused."""
-        reason = self.refuse_reason(url, depth=depth, pagination=pagination)
+        reason = self.refuse_reason(url, depth=depth, pagination=pagination, kind=kind, paging=paging)
         if reason:
             self.refused[reason] += 1
             return False
         parts = urlsplit(url)
-        if parts.query:
+        if parts.query and kind != "article" and not paging:
             self._variants[f"{parts.hostname}{parts.path}"].add(parts.query)
         self.scheduled += 1
         return True

@@ -21,10 +21,15 @@ from twisted.python.failure import Failure
 from crawler.challenge import challenge_reason
 from crawler.discovery import feeds
 from crawler.discovery import links as L
+from crawler.discovery.analyze import analyze_page
+from crawler.discovery.report import STATS_LISTS, STATS_UNCLASSIFIED, SkipReport
+from crawler.discovery.scripts import next_data_page
+from crawler.discovery.templates import TemplateBook
 from crawler.discovery.traps import CrawlBudget
 from crawler.extract.decode import content_type_charset, decode_html
 from crawler.items import FetchedPage
 from crawler.profiles import load_profile
+from storage import templates as site_templates
 from storage.urls import canonical_url
 
 # request.meta keys used across the spider and the middlewares
@@ -38,6 +43,10 @@ PENDING = "govnews_pending"      # further pagination URLs to request one after 
 CHAIN = "govnews_chain"          # first list page of a pagination chain (incremental bookkeeping)
 LINK_TEXT = "govnews_link_text"
 SOURCE_LIST = "govnews_list_url"
+DATA = "govnews_data"            # True for a data URL (JSON list API, Hanweb dataproxy)
+EXPECT_ARTICLE = "govnews_expect_article"   # reached through a learned template / the profile's regex
+#: link reasons that make the target an article whatever its length (crawler.discovery.analyze)
+EXPECT_REASONS = ("hint", "template", "block", "json", "datastore")
 
 NOT_MODIFIED = 304
 ARTICLE_PRIORITY = 10            # fetch articles before moving on to the next list page
@@ -86,6 +95,9 @@ class GovNewsSpider(scrapy.Spider):
             **{k: v for k, v in (("max_pages", budget_pages), ("max_depth", hints.max_depth),
                                  ("max_query_variants", hints.max_query_variants)) if v is not None}
         )
+        self.book = TemplateBook()       # article templates learned (seeded from the archive at start)
+        self.skips = SkipReport()         # list pages without article links, unclassified link shapes
+        self._requested: set[str] = set()
         self.sitemap_budget = feeds.SitemapBudget()     # nesting depth and count of sitemaps (issue 17)
 
     @classmethod
@@ -100,8 +112,12 @@ class GovNewsSpider(scrapy.Spider):
     def make_request(self, url: str, kind: str, *, depth: int = 0, page_no: int = 0,
                      paging: bool = False, **meta: Any) -> scrapy.Request | None:
         url = canonical_url(url)
-        if not self.budget.admit(url, depth=depth, pagination=page_no):
+        if kind != "article" and url in self._requested:
+            return None    # list pages once per crawl (articles go on: the incremental middleware counts them)
+        if not self.budget.admit(url, depth=depth, pagination=page_no, kind=kind, paging=paging):
             return None
+        if kind != "article":
+            self._requested.add(url)
         callback = {"article": self.parse_article, "feed": self.parse_feed,
                     "sitemap": self.parse_sitemap}.get(kind, self.parse_list)
         meta.update({KIND: kind, DEPTH: depth, PAGE_NO: page_no, PAGING: paging})
@@ -111,6 +127,7 @@ class GovNewsSpider(scrapy.Spider):
                               priority=ARTICLE_PRIORITY if kind == "article" else -page_no)
 
     async def start(self):
+        await self._seed_templates()
         for url in self.start_urls:
             if req := self.make_request(url, "list", **{START: True}):
                 yield req
@@ -130,49 +147,64 @@ class GovNewsSpider(scrapy.Spider):
         if response.status == NOT_MODIFIED:
             self.crawler.stats.inc_value("govnews/list_not_modified")
             return
-        if blocked := challenge_reason(response.body, response.url, response.status,
-                                       response.headers.get(b"Content-Type", b"").decode("latin-1")):
+        ctype = response.headers.get(b"Content-Type", b"").decode("latin-1")
+        if blocked := challenge_reason(response.body, response.url, response.status, ctype):
             self.crawler.stats.inc_value("govnews/list_blocked")
             yield self.page_item(response, "list", outcome=blocked.split(":", 1)[0], reason=blocked)
             return                     # a WAF challenge's links lead to more challenges
         text = decode_body(response)
-        tree = L.parse_html(text)
         base = response.url
+        is_data = bool(meta.get(DATA)) or "json" in ctype.lower()
+        tree = None if is_data else L.parse_html(text)
         yield self.page_item(response, "list")
         depth, page_no = meta.get(DEPTH, 0), meta.get(PAGE_NO, 0)
 
-        found = L.extract_links(text, base, tree)
-        hanweb_articles, proxies = L.hanweb_datastore(text, base)
-        found.extend(hanweb_articles)
+        page = analyze_page(text, base, tree=tree, book=self.book, article_re=self.article_re,
+                            list_re=self.list_re, deny_re=self.deny_re, allowed_domains=self.allowed_domains,
+                            is_data=is_data, max_pages=self.budget.max_pagination)
+        for why, count in page.refusals.items():
+            self.budget.refused[why] += count
+        self.skips.observe(page)
 
-        kinds = {link.url: self.link_kind(link) for link in found}
-        seen: set[str] = set()
-        for link in found:
-            if kinds[link.url] == "article" and link.url not in seen:
-                seen.add(link.url)
-                if req := self.make_request(link.url, "article", **{LINK_TEXT: link.text, SOURCE_LIST: base}):
-                    yield req
+        n_articles = 0
+        for link in page.of_kind("article"):
+            n_articles += 1
+            if req := self.make_request(link.url, "article", **{LINK_TEXT: link.text, SOURCE_LIST: base,
+                                                                  EXPECT_ARTICLE: link.reason in EXPECT_REASONS}):
+                yield req
 
         # pagination, one page after another so that incremental crawls can stop early
-        pending = list(meta.get(PENDING, []))
-        paging = L.create_page_html(text, base)
-        if paging and paging.next_url:
-            pending = [paging.next_url]
-        if proxies and not pending:
-            pending = proxies
-        for nxt in L.next_page_links(found):
-            if kinds[nxt.url] in ("list", "other") and nxt.url not in pending:
-                pending.append(nxt.url)
-        if pending:
-            head, rest = pending[0], pending[1:]
+        pending: list[Any] = list(meta.get(PENDING, []))
+        known = {p for p in pending if isinstance(p, str)}
+        if not meta.get(PAGING):
+            pending = [seq.as_meta() for seq in page.paging] + pending
+        for url in page.next_urls:
+            if url not in known and canonical_url(url) != canonical_url(base):
+                pending.append(url)
+                known.add(url)
+        if is_data and n_articles and (nxt := next_data_page(base)) and nxt not in known:
+            pending.append(nxt)
+        if page.proxies and not pending:
+            pending = list(page.proxies)
+        head, rest = _pop_pending(pending)
+        while head is not None:
             if req := self.make_request(head, "list", depth=depth, page_no=page_no + 1, paging=True,
-                                        **{PENDING: rest, CHAIN: meta.get(CHAIN) or response.url}):
+                                        **{PENDING: rest, CHAIN: meta.get(CHAIN) or response.url, DATA: is_data}):
+                yield req
+                break
+            if self.budget.refused.get("page_budget"):
+                break
+            head, rest = _pop_pending(rest)
+
+        # data the page's scripts load (JSON list APIs, Hanweb dataproxy): a chain of their own
+        for url in page.data_urls:
+            if req := self.make_request(url, "list", depth=depth, **{DATA: True}):
                 yield req
 
         # further columns below a start page (section menus on a home page)
         if meta.get(START) or not meta.get(PAGING):
-            for link in found:
-                if (kinds[link.url] == "list" and link.url not in pending and self._same_site(link.url)
+            for link in page.of_kind("list"):
+                if (link.url not in known and self._same_site(link.url)
                         and (req := self.make_request(link.url, "list", depth=depth + 1))):
                     yield req
         for feed in feeds.feed_links(tree, base):       # linear and capped (issue 17)
@@ -180,8 +212,9 @@ class GovNewsSpider(scrapy.Spider):
                 yield req
 
     def parse_article(self, response: Response) -> Iterator[Any]:
-        yield self.page_item(response, "article",
-                             link_text=response.meta.get(LINK_TEXT), list_url=response.meta.get(SOURCE_LIST))
+        yield self.page_item(response, "article", link_text=response.meta.get(LINK_TEXT),
+                             list_url=response.meta.get(SOURCE_LIST),
+                             expect_article=bool(response.meta.get(EXPECT_ARTICLE)))
 
     def parse_feed(self, response: Response) -> Iterator[Any]:
         if response.status == NOT_MODIFIED:
@@ -243,6 +276,67 @@ class GovNewsSpider(scrapy.Spider):
     def closed(self, reason: str) -> None:
         for why, count in self.budget.refused.items():
             self.crawler.stats.set_value(f"govnews/refused/{why}", count)
+        stats = self.crawler.stats
+        stats.set_value(STATS_LISTS, self.skips.lists_without_articles)
+        stats.set_value(STATS_UNCLASSIFIED, self.skips.top())
+        self.logger.info(self.skips.summary())
+        learned = self.book.learned()
+        stats.set_value("govnews/discovery/templates", len(learned))
+        if learned:
+            self.logger.info("article templates of %s: %s", self.site,
+                             "; ".join(f"{t} ({n})" for t, n, _ in learned[:10]))
+            self._save_templates(learned)
+
+    # --- learned templates in the archive (storage.templates) ---------------------------------------
+    def _archive(self):
+        if not self.crawler.settings.getbool("GOVNEWS_LEARN_TEMPLATES", True):
+            return None
+        from crawler.services import get_archive
+        return get_archive(self.crawler)
+
+    async def _seed_templates(self) -> None:
+        try:
+            archive = self._archive()
+            if archive is None:
+                return
+            from crawler.services import in_thread
+            rows = await in_thread(site_templates.load_templates, archive.engine, self.site)
+        except Exception as exc:   # no archive / not migrated: learn from scratch
+            self.logger.info("no learned templates for %s (%s)", self.site, str(exc).splitlines()[0][:200])
+            return
+        for template, support, example in rows:
+            self.book.learn(template, support, example)
+        self.book.seeded = frozenset(self.book.article)
+        self._seed_support = dict(self.book.article)
+        if rows:
+            self.logger.info("%d article templates of %s from earlier crawls", len(rows), self.site)
+
+    def _save_templates(self, learned: list[tuple[str, int, str]]) -> None:
+        seeded = getattr(self, "_seed_support", {})
+        fresh = [(t, n - seeded.get(t, 0), ex) for t, n, ex in learned if n - seeded.get(t, 0) > 0]
+        if not fresh:
+            return
+        try:
+            archive = self._archive()
+            if archive is not None:
+                site_templates.save_templates(archive.engine, self.site, fresh)
+        except Exception as exc:   # the crawl's result does not depend on it
+            self.logger.warning("could not store the learned templates of %s: %s", self.site,
+                                str(exc).splitlines()[0][:200])
+
+
+def _pop_pending(pending: list[Any]) -> tuple[str | None, list[Any]]:
+    """The next pagination URL and the rest; a ``(fmt, first, last)`` entry is a lazily generated
+    run of pages (``crawler.discovery.scripts.PageSeq.as_meta``)."""
+    if not pending:
+        return None, []
+    head, rest = pending[0], list(pending[1:])
+    if isinstance(head, str):
+        return head, rest
+    fmt, first, last = head
+    if first < last:
+        rest.insert(0, (fmt, first + 1, last))
+    return fmt.format(first), rest
 
 
 def failure_reason(failure: Failure) -> str:
