@@ -46,7 +46,8 @@ EXCLUDED_TABLES = {"apscheduler_jobs"}
 EXCLUDED_TABLE_PREFIXES = ("articles_fts", "attachments_fts")
 #: indexes created with raw SQL in migrations that autogenerate cannot represent (pg_trgm GIN)
 EXCLUDED_INDEXES = {"ix_apscheduler_jobs_next_run_time", "ix_articles_body_simplified_trgm",
-                    "ix_articles_title_simplified_trgm", "ix_attachment_contents_text_trgm"}
+                    "ix_articles_title_simplified_trgm", "ix_attachment_contents_text_trgm",
+                    "ix_articles_grams"}
 #: views of the stable SQL surface (docs/SQL.md), created by migrations
 VIEWS = {"article_view", "site_daily_counts", "site_latest_crawl", "articles_search_src"}
 

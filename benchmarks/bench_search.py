@@ -112,6 +112,7 @@ def build(url: str, n: int) -> tuple[float, int]:
         if pg:
             c.execute(text("DROP INDEX ix_articles_body_simplified_trgm"))
             c.execute(text("DROP INDEX ix_articles_title_simplified_trgm"))
+            c.execute(text("DROP INDEX IF EXISTS ix_articles_grams"))
     cols = ("id, site_id, url, title, title_simplified, body, body_simplified, content_hash, flags, images, "
             "published_at, first_seen, updated_at, source")
     ins = text(f"INSERT INTO articles ({cols}) VALUES (:id, :site_id, :url, :title, :title_simplified, :body, "
@@ -138,6 +139,10 @@ def build(url: str, n: int) -> tuple[float, int]:
                            "USING gin (body_simplified gin_trgm_ops)"))
             c.execute(text("CREATE INDEX ix_articles_title_simplified_trgm ON articles "
                            "USING gin ((coalesce(title_simplified, title, '')) gin_trgm_ops)"))
+            c.execute(text("SET maintenance_work_mem = '256MB'"))
+            c.execute(text("CREATE INDEX ix_articles_grams ON articles USING gin ((govnews_grams("
+                           "coalesce(title_simplified, title, '') || ' ' || coalesce(body_simplified, ''))))"))
+            c.execute(text("ALTER INDEX ix_articles_grams ALTER COLUMN 1 SET STATISTICS 1000"))
             c.execute(text("SELECT setval('articles_id_seq', (SELECT max(id) FROM articles))"))
     if pg:
         with eng.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
@@ -240,19 +245,38 @@ def main():
     ap.add_argument("--n", type=int, default=100_000)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--backends", default="sqlite,postgresql")
+    ap.add_argument("--keep", metavar="FILE",
+                    help="keep the databases and write their URLs to FILE (JSON); with FILE existing, "
+                         "reuse them instead of building (same --n)")
     args = ap.parse_args()
     results = {}
     tmp = tempfile.mkdtemp(prefix="bench_search_")
+    kept = json.loads(Path(args.keep).read_text()) if args.keep and Path(args.keep).exists() else {}
     for backend in args.backends.split(","):
         drop = None
-        if backend == "sqlite":
+        reuse = kept.get(backend, {}).get("url") if kept.get(backend, {}).get("n") == args.n else None
+        if reuse:
+            url = reuse
+        elif backend == "sqlite":
             url = f"sqlite:///{tmp}/archive.db"
         else:
             url, drop = pg_database()
+        if args.keep:
+            drop = None
         try:
-            build_s, size = build(url, args.n)
-            print(f"[{backend}] built {args.n} articles in {build_s:.0f} s, database {size / 1e6:.0f} MB",
-                  flush=True)
+            if reuse:
+                upgrade_db(url)
+                eng = make_engine(url)
+                build_s, size = kept[backend].get("build_s", 0.0), db_size(eng)
+                eng.dispose()
+                print(f"[{backend}] reusing {args.n} articles at {url}", flush=True)
+            else:
+                build_s, size = build(url, args.n)
+                print(f"[{backend}] built {args.n} articles in {build_s:.0f} s, database {size / 1e6:.0f} MB",
+                      flush=True)
+                if args.keep:
+                    kept[backend] = {"url": url, "n": args.n, "build_s": build_s}
+                    Path(args.keep).write_text(json.dumps(kept, indent=1))
             m = measure(url, args.n, args.reps)
             rate, secs, rss = export_throughput(url)
             print(f"[{backend}] export: {rate:.0f} articles/s ({secs:.1f} s), RSS growth {rss:.1f} MB", flush=True)

@@ -34,6 +34,7 @@ with ``LIMIT`` (fast for frequent terms, a full scan for rare ones).
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
@@ -48,7 +49,12 @@ __all__ = ["Hit", "search", "query_terms", "like_pattern", "fts5_phrase", "make_
 MARK_START, MARK_END = "«", "»"
 SNIPPET_CHARS = 36       # characters of context either side of the first hit
 SHORT_PROBE = 2_000      # fts5vocab instances counted before a short term is called frequent
-RANK_WINDOW = 5_000      # PostgreSQL: relevance-ranked among the newest N matches
+RANK_WINDOW = 500        # relevance-ranked among the newest N matches (index-ordered top-k)
+GRAMS_INDEX = "ix_articles_grams"   # PostgreSQL, migration 0007
+PG_RANK_WINDOW = 200     # PostgreSQL: ranking reads each body (TOAST), so its window is smaller
+COMMON_FREQ = 0.02       # PostgreSQL: a term in >= 2 % of the articles is read in id order, not from GIN
+GRAM_STATS_TTL = 600.0   # seconds the gram statistics are kept
+GRAMS_EXPR = "govnews_grams(coalesce(a.title_simplified, a.title, '') || ' ' || coalesce(a.body_simplified, ''))"
 TITLE_WEIGHT = 10.0
 _MAX_CODEPOINT = "\U0010ffff"
 
@@ -72,7 +78,8 @@ class Hit:
 def query_terms(query: str) -> list[str]:
     """Simplified (OpenCC t2s), whitespace-split, de-duplicated terms, in order."""
     out: list[str] = []
-    for t in (to_simplified(query or "") or "").split():
+    # NUL cannot be stored in the archive (and FTS5 refuses it in a phrase): a separator like a space
+    for t in (to_simplified((query or "").replace("\x00", " ")) or "").split():
         if t not in out:
             out.append(t)
     return out
@@ -151,6 +158,15 @@ def _stmt(sql: str, params: dict):
     return stmt.columns(published_at=UTCDateTime(), first_seen=UTCDateTime())
 
 
+def term_grams(term: str) -> list[str]:
+    """The grams (migration 0007) an article must have to contain ``term``: the lowercased term
+    itself when it has 1-2 characters, else its distinct character pairs."""
+    t = term.lower()
+    if len(t) <= 2:
+        return [t]
+    return sorted({t[i:i + 2] for i in range(len(t) - 1)})
+
+
 def _likes(terms: list[str], params: dict, title_col: str, body_col: str, op: str) -> str:
     parts = []
     for i, t in enumerate(terms):
@@ -189,11 +205,22 @@ def _search_sqlite(conn, terms, site, since, until, limit) -> list[Hit]:
         params["match"] = " AND ".join(fts5_phrase(t) for t in long_terms)
         extra = (" AND " + _likes(short_terms, params, "coalesce(a.title_simplified, a.title, '')",
                                   "a.body_simplified", "LIKE")) if short_terms else ""
+        # index-ordered top-k: bm25 ranks the newest RANK_WINDOW matches (FTS5 walks its doclists
+        # in rowid order, so finding the window's lowest rowid costs RANK_WINDOW matches, not all)
+        params["window"] = RANK_WINDOW - 1
+        lo = conn.execute(_stmt(
+            "SELECT articles_fts.rowid FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
+            f"JOIN sites s ON s.id = a.site_id WHERE articles_fts MATCH :match{extra}{flt} "
+            "ORDER BY articles_fts.rowid DESC LIMIT 1 OFFSET :window", params), params).scalar()
+        window = ""
+        if lo is not None:
+            params["lo"] = lo
+            window = " AND articles_fts.rowid >= :lo"
         sql = (f"SELECT {cols}, bm25(articles_fts, {TITLE_WEIGHT}, 1.0) AS score, "
                f"snippet(articles_fts, 1, '{MARK_START}', '{MARK_END}', '…', 24) AS snip "
                "FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
                "JOIN sites s ON s.id = a.site_id "
-               f"WHERE articles_fts MATCH :match{extra}{flt} ORDER BY score LIMIT :limit")
+               f"WHERE articles_fts MATCH :match{window}{extra}{flt} ORDER BY score LIMIT :limit")
         rows = conn.execute(_stmt(sql, params), params).all()
         return _hits(rows, terms, score_sign=-1.0)  # bm25: lower is better
 
@@ -225,20 +252,68 @@ def _search_sqlite(conn, terms, site, since, until, limit) -> list[Hit]:
 
 
 # ---------------------------------------------------------------------------- PostgreSQL
+_gram_cache: dict[str, tuple[float, dict[str, float] | None]] = {}
+
+
+def _gram_freqs(conn) -> dict[str, float] | None:
+    """The share of articles holding each common gram: ANALYZE's element statistics of the gram
+    index (migration 0007, statistics target 1000: up to 10 000 grams), read at most once every
+    ``GRAM_STATS_TTL`` seconds per database. None without the index (or before any ANALYZE)."""
+    key = conn.engine.url.render_as_string(hide_password=True)
+    now = time.monotonic()
+    hit = _gram_cache.get(key)
+    if hit is not None and now - hit[0] < GRAM_STATS_TTL:
+        return hit[1]
+    freqs: dict[str, float] | None = None
+    if conn.execute(text("SELECT to_regclass(:n) IS NOT NULL"), {"n": GRAMS_INDEX}).scalar():
+        row = conn.execute(text(
+            "SELECT CAST(most_common_elems AS text) AS elems, most_common_elem_freqs AS freqs "
+            "FROM pg_stats WHERE tablename = :n"), {"n": GRAMS_INDEX}).first()
+        if row is not None and row.elems:
+            elems = conn.execute(text("SELECT unnest(CAST(:e AS text[]))"), {"e": row.elems}).scalars().all()
+            freqs = dict(zip(elems, row.freqs, strict=False))
+        else:
+            freqs = {}
+    _gram_cache[key] = (now, freqs)
+    return freqs
+
+
+def _estimate(term: str, freqs: dict[str, float] | None) -> float | None:
+    """Upper bound of the share of articles containing ``term``: its rarest gram's (0 when a gram is
+    not among the common ones); None when unknown."""
+    if freqs is None:
+        return None
+    return min(freqs.get(g, 0.0) for g in term_grams(term))
+
+
 def _search_pg(conn, terms, site, since, until, limit) -> list[Hit]:
     params: dict = {"limit": limit}
     flt = _filters(params, site, since, until)
     title = "coalesce(a.title_simplified, a.title, '')"
     likes = _likes(terms, params, title, "a.body_simplified", "ILIKE")
+    freqs = _gram_freqs(conn)
+    est = {t: _estimate(t, freqs) for t in terms}
+    rarest = min(terms, key=lambda t: (est[t] if est[t] is not None else 1.0, -len(t)))
+    common = freqs is not None and all(e is not None and e >= COMMON_FREQ for e in est.values())
+    if common:
+        # every term is in a good share of the articles: read in id DESC order and stop at the
+        # window (the GIN bitmap would fetch and recheck every match first)
+        conn.execute(text("SET LOCAL enable_bitmapscan = off"))
+    elif len(rarest) <= 2 and freqs is not None:
+        # a rare 1-2 character term: its gram is in the index of migration 0007 (exact, no recheck)
+        params["grams"] = term_grams(rarest)
+        likes = f"{GRAMS_EXPR} @> CAST(:grams AS text[]) AND " + likes
     if any(len(t) >= 3 for t in terms):
         score_parts = []
         for i, t in enumerate(terms):
             params[f"lw{i}"] = t.lower()
+            body = "lower(a.body_simplified)" if t.lower() != t.upper() else "a.body_simplified"  # CJK: no case
+            op_i = "ILIKE" if t.lower() != t.upper() else "LIKE"
             score_parts.append(
-                f"(CASE WHEN {title} ILIKE :lk{i} ESCAPE '\\' THEN {TITLE_WEIGHT} ELSE 0 END"
-                f" + least((length(lower(a.body_simplified)) - length(replace(lower(a.body_simplified),"
+                f"(CASE WHEN {title} {op_i} :lk{i} ESCAPE '\\' THEN {TITLE_WEIGHT} ELSE 0 END"
+                f" + least((length({body}) - length(replace({body},"
                 f" :lw{i}, ''))) / length(:lw{i}), 20))")
-        params["window"] = RANK_WINDOW
+        params["window"] = PG_RANK_WINDOW
         inner = (f"SELECT a.id, ({' + '.join(score_parts)}) AS score FROM "
                  f"(SELECT a.id FROM articles a JOIN sites s ON s.id = a.site_id WHERE {likes}{flt} "
                  "ORDER BY a.id DESC LIMIT :window) m JOIN articles a ON a.id = m.id "

@@ -228,3 +228,54 @@ def test_cli_search(filled):
     assert r.exit_code == 0
     help_ = CliRunner().invoke(main, ["search", "--help"]).output
     assert "Examples:" in help_ and "govnews search" in help_
+
+
+def test_nul_in_a_term_is_a_separator(filled):
+    """The bug: a NUL inside a 3+ character term raised an uncaught OperationalError (FTS5)."""
+    url, ids = filled
+    assert query_terms("乡村\x00振兴") == ["乡村", "振兴"]
+    assert _ids(url, "乡村振兴\x00") == [ids[0]]
+    assert _ids(url, "乡村\x00振兴") == [ids[0]]
+    assert _ids(url, "\x00\x00") == []
+    assert _ids(url, "营商环境\x00成都") == [ids[1]]
+
+
+SAME_QUERIES = ["绵阳", "区", "新区", "州", "营商", "环 区", "Br", "o'", "O'BRIEN", "鳄", "营商环境",
+                "科技城 区", "100%", "完成任务_目标", "特别说明", "安全生产 检查组"]
+
+
+def test_rare_and_common_paths_agree(filled, monkeypatch):
+    """PostgreSQL: a term estimated rare is read from the gram / trigram indexes, a common one in
+    id order with bitmap scans off; SQLite: the rank window. The matches are the same either way."""
+    url, ids = filled
+    rare = {q: sorted(_ids(url, q)) for q in SAME_QUERIES}
+    monkeypatch.setattr(search_mod, "_estimate", lambda term, freqs: 1.0)   # every term common
+    monkeypatch.setattr(search_mod, "_gram_freqs", lambda conn: {})
+    common = {q: sorted(_ids(url, q)) for q in SAME_QUERIES}
+    assert rare == common
+    monkeypatch.setattr(search_mod, "RANK_WINDOW", 1)     # SQLite: rank only the newest match's window
+    monkeypatch.setattr(search_mod, "PG_RANK_WINDOW", 1)
+    assert set(_ids(url, "营商环境")) <= {ids[1], ids[3]} and len(_ids(url, "营商环境")) == 1
+    assert rare["Br"] == [ids[3]] and rare["O'BRIEN"] == [ids[3]] and rare["区"] == sorted(ids[:3])
+
+
+def test_term_grams():
+    assert search_mod.term_grams("绵") == ["绵"]
+    assert search_mod.term_grams("AB") == ["ab"]
+    assert search_mod.term_grams("营商环境") == sorted(["营商", "商环", "环境"])
+    assert search_mod._estimate("营商环境", {"营商": 0.5, "商环": 0.1, "环境": 0.4}) == 0.1
+    assert search_mod._estimate("营商环境", {"营商": 0.5}) == 0.0
+    assert search_mod._estimate("营商", None) is None
+
+
+@pytest.mark.postgres
+def test_pg_grams_index_answers_short_queries(pg_url, archive):
+    eng = make_engine(pg_url)
+    with eng.connect() as conn:
+        grams = conn.execute(text("SELECT govnews_grams(:t)"), {"t": "Ab 绵阳\n市"}).scalar()
+        assert sorted(set(grams)) == sorted({"a", "b", "ab", "绵", "阳", "绵阳", "市"})
+        conn.execute(text("SET LOCAL enable_seqscan = off"))
+        plan = "\n".join(r[0] for r in conn.execute(text(
+            f"EXPLAIN SELECT id FROM articles a WHERE {search_mod.GRAMS_EXPR} @> ARRAY['绵阳']")))
+    eng.dispose()
+    assert search_mod.GRAMS_INDEX in plan, plan
