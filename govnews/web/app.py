@@ -340,7 +340,7 @@ class WebApp:
                            limit=page * SEARCH_PER_PAGE + 1)
             more = len(found) > page * SEARCH_PER_PAGE and page < SEARCH_MAX_PAGES
             hits = found[(page - 1) * SEARCH_PER_PAGE: page * SEARCH_PER_PAGE]
-        sites = [s["name"] for s in queries.sites_overview(self.engine)] if not terms or page == 1 else []
+        sites = queries.site_names(self.engine)
         spec = FeedSpec(query=q, site=site) if q else None
         feeds = [{"title": f"search {q} (Atom)", "href": spec.path()}] if spec else []
         return self.html(render("search.html", form=form, hits=hits, terms=terms, page=page, more=more,
@@ -380,7 +380,7 @@ class WebApp:
         return self._feed(FeedSpec(column=params.get("column") or None, limit=self._limit(params)))
 
     def feed_site(self, params: dict[str, str], name: str) -> Response:
-        if not any(s["name"] == name for s in queries.sites_overview(self.engine)):
+        if name not in queries.site_names(self.engine):
             raise HTTPError(404, f"no site named {name!r} in this archive")
         return self._feed(FeedSpec(site=name, column=params.get("column") or None, limit=self._limit(params)))
 

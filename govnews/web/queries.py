@@ -21,7 +21,7 @@ from govnews.web.db import aware
 from storage.models import Article, ArticleRevision, CrawlRun, Page, Sighting, Site
 from storage.runs import latest_runs_by_site
 
-__all__ = ["PAGE_SIZE", "Schema", "article_detail", "health_data", "raw_page", "schema", "site_articles",
+__all__ = ["PAGE_SIZE", "Schema", "article_detail", "site_names", "health_data", "raw_page", "schema", "site_articles",
            "sites_overview"]
 
 PAGE_SIZE = 50
@@ -114,13 +114,20 @@ def sites_overview(engine: Engine) -> list[dict[str, Any]]:
     """Per site: name, title, articles, sightings, newest publication, last crawl run (or None)."""
     with engine.connect() as conn:
         sites = conn.execute(select(S.c.id, S.c.name, S.c.title).order_by(S.c.name)).all()
-        counts = dict(conn.execute(select(A.c.site_id, func.count()).group_by(A.c.site_id)).all())
-        sightings = dict(conn.execute(select(SI.c.site_id, func.count()).group_by(SI.c.site_id)).all())
-        newest = dict(conn.execute(select(A.c.site_id, func.max(A.c.published_at)).group_by(A.c.site_id)).all())
+        counts, sightings, newest = {}, {}, {}
+        for s in sites:   # per site, so each answer comes from an index (site_id, first_seen) / (site_id)
+            counts[s.id] = conn.scalar(select(func.count()).select_from(A).where(A.c.site_id == s.id))
+            sightings[s.id] = conn.scalar(select(func.count()).select_from(SI).where(SI.c.site_id == s.id))
+            newest[s.id] = conn.scalar(select(func.max(A.c.first_seen)).where(A.c.site_id == s.id))
     last_run = latest_runs_by_site(engine, [s.name for s in sites]) if sites else {}
-    return [{"id": s.id, "name": s.name, "title": s.title, "articles": counts.get(s.id, 0),
-             "sightings": sightings.get(s.id, 0), "newest": aware(newest.get(s.id)),
+    return [{"id": s.id, "name": s.name, "title": s.title, "articles": counts.get(s.id) or 0,
+             "sightings": sightings.get(s.id) or 0, "newest": aware(newest.get(s.id)),
              "last_run": last_run.get(s.name)} for s in sites]
+
+
+def site_names(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        return list(conn.execute(select(S.c.name).order_by(S.c.name)).scalars())
 
 
 # ----------------------------------------------------------------------------------- site
