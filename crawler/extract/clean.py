@@ -195,3 +195,78 @@ def bigram_overlap(a: str, b: str) -> float:
     bg = {b[i:i + 2] for i in range(len(b) - 1)}
     grams = [a[i:i + 2] for i in range(len(a) - 1)]
     return sum(g in bg for g in grams) / len(grams)
+
+
+# --- bylines ------------------------------------------------------------------------------------
+#: common Chinese surnames (single and compound): a bare 2–4 character line is a name only when it starts
+#: with one of them (``乡村振兴`` or ``工作动态`` as a one-line paragraph is not a byline)
+SURNAMES = frozenset(_data_lines("surnames.txt")[0].split())
+COMPOUND_SURNAMES = frozenset(s for s in SURNAMES if len(s) == 2)
+#: credit words that introduce names in a byline
+CREDIT_WORDS = ("本报记者", "特约记者", "见习记者", "实习记者", "融媒体记者", "记者", "記者", "通讯员", "通訊員",
+                "实习生", "文图", "文圖", "图文", "圖文", "文/图", "文/圖", "图/文", "撰文", "摄影", "攝影", "摄", "攝",
+                "文", "图", "圖", "作者", "供稿", "编辑", "編輯", "责任编辑", "責任編輯")
+_CREDIT_ALT = "|".join(sorted((re.escape(w).replace("/", r"\s*[/／]\s*") for w in CREDIT_WORDS), key=len, reverse=True))
+#: splits a credit line into (role, names) pairs
+CREDIT_SPLIT_RE = re.compile(r"(" + _CREDIT_ALT + r")")
+#: 本报讯 and brackets around a credit line
+CREDIT_WRAP_RE = re.compile(r"^[（(【\[]?\s*(?:本报讯|本報訊|本网讯|本網訊)?\s*[（(【\[]?|[）)】\]]+$")
+#: a line that is only names: ``许兴国``, ``【许兴国】``, ``许兴国 王小明``
+NAME_ONLY_RE = re.compile(
+    r"^[（(【\[]?\s*([\u4e00-\u9fff·]{2,4}(?:[\s、,，]+[\u4e00-\u9fff·]{2,4}){0,3})\s*[）)】\]]?$")
+#: credit roles whose names are not the author (editors have their own field)
+EDITOR_CREDITS = ("编辑", "編輯", "责任编辑", "責任編輯")
+NAME_SPLIT_RE = re.compile(r"[\s、,，:：/／]+")
+CJK_NAME_RE = re.compile(r"^[\u4e00-\u9fff·]{2,4}$")
+
+
+def _is_bare_name(token: str) -> bool:
+    """A personal name standing alone: 2–3 characters after a common surname, 4 after a compound one."""
+    if token[:2] in COMPOUND_SURNAMES:
+        return 3 <= len(token) <= 4
+    return 2 <= len(token) <= 3 and token[0] in SURNAMES
+
+
+def byline_names(line: str) -> list[str] | None:
+    """The author names of a byline paragraph, or None when ``line`` is not one.
+
+    A byline is a line that is only personal names (a common surname + 1–2 characters, optionally in
+    brackets: ``许兴国``, ``【许兴国】``) or only credits (``记者 张三``, ``通讯员 王五``, ``文/图：李四``,
+    ``摄影 赵六``, ``本报讯（记者 张三 通讯员 李四）``). Editor credits make the line a byline but their
+    names are not authors."""
+    s = line.strip()
+    if not s or len(s) > 60:
+        return None
+    if (m := NAME_ONLY_RE.match(s)) and not CREDIT_SPLIT_RE.search(s):
+        names = [t for t in NAME_SPLIT_RE.split(m.group(1)) if t]
+        return names if all(_is_bare_name(t) for t in names) else None
+    core = CREDIT_WRAP_RE.sub("", s).strip()
+    parts = CREDIT_SPLIT_RE.split(core)
+    if len(parts) < 3 or parts[0].strip(" :：/／（(【[") != "":
+        return None
+    names: list[str] = []
+    for role, segment in zip(parts[1::2], parts[2::2], strict=True):
+        tokens = [t for t in NAME_SPLIT_RE.split(segment.strip(" ）)】]")) if t]
+        if not tokens:
+            if role.startswith("文") or role.startswith("图"):
+                continue            # 文/图 written as separate credit words: 文/图/李四
+            return None
+        if not all(CJK_NAME_RE.match(t) for t in tokens):
+            return None
+        if role in EDITOR_CREDITS:
+            continue
+        names += [t for t in tokens if t not in names]
+    return names or None
+
+
+def split_bylines(lines: list[str]) -> tuple[list[str], list[str]]:
+    """Move a byline first and/or last paragraph out of the body: ``(lines, author names)``. A body of one
+    line keeps it (it is the article)."""
+    names: list[str] = []
+    if len(lines) >= 2 and (got := byline_names(lines[0])) is not None:
+        names += got
+        lines = lines[1:]
+    if len(lines) >= 2 and (got := byline_names(lines[-1])) is not None:
+        names += [n for n in got if n not in names]
+        lines = lines[:-1]
+    return lines, names

@@ -172,6 +172,30 @@ def parse_labelled_line(line: str) -> tuple[dict[str, str], bool]:
     return fields, len(rest) <= META_LINE_MAX_REST
 
 
+#: a line holding only a label (its value is the next element: ``<td>来源：</td><td>新华社</td>``)
+BARE_LABEL_RE = re.compile(r"^[【\[（(]?\s*(?:" + "|".join(v for k, v in LABELS.items() if k != "font")
+                           + r")\s*(?:[:：]\s*[】\]）)]?|[】\]）)]\s*[:：])$")
+#: the value line after a bare label is at most this long
+BARE_LABEL_VALUE_MAX = 40
+
+
+def join_bare_labels(lines: list[str]) -> list[str]:
+    """Glue a line that is only a label (``来源：``, ``【发布时间：】``) to the next line when that line is a
+    short value and not itself labelled: the label sat in its own table cell or block element."""
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        ln = lines[i]
+        if i + 1 < len(lines) and BARE_LABEL_RE.match(ln) and len(lines[i + 1]) <= BARE_LABEL_VALUE_MAX \
+                and not LABEL_RE.search(lines[i + 1]):
+            out.append(ln + lines[i + 1])
+            i += 2
+            continue
+        out.append(ln)
+        i += 1
+    return out
+
+
 def credit_author(line: str) -> str | None:
     m = CREDIT_AUTHOR_RE.match(line.strip())
     return m.group(1) if m else None

@@ -29,6 +29,7 @@ from .metadata import (
     html_title,
     meta_field,
     meta_tags,
+    join_bare_labels,
     parse_labelled_line,
     strip_site_name,
     strip_site_suffix,
@@ -196,7 +197,7 @@ def _extract(data: bytes, text: str, codec: str, tree: HtmlElement | None, url: 
         start = page_clean.index(headline)
     header = page_clean[max(0, start - 3):start + HEADER_WINDOW]
     header_fields: dict[str, str] = {}
-    for ln in header:
+    for ln in join_bare_labels(header):
         got, is_meta = parse_labelled_line(ln)
         if is_meta:
             for k, v in got.items():
@@ -224,13 +225,22 @@ def _extract(data: bytes, text: str, codec: str, tree: HtmlElement | None, url: 
             fields["author"], fields["author_post"] = signed
             cleaned = cleaned[:-1]
 
-    # --- fields: meta tags, then labelled lines (body first, then header) ---
-    def pick(name):
-        return fields.get(name) or header_fields.get(name) or trailer.get(name)
+    # a byline first/last paragraph (许兴国 / 记者 张三 / 文/图：李四) leaves the body and names the author
+    cleaned, byline = clean.split_bylines(cleaned)
+    if byline:
+        flags["byline"] = "、".join(byline)
 
-    art.source = meta_field(meta, "source") or pick("source")
-    art.author = fields.get("author") or header_fields.get("author") or trailer.get("author") \
-        or fields.get("credit_author") or _meta_author(meta)
+    # --- fields: meta tags, then labelled lines (body first, then header); a value repeating the title,
+    # naming the page's own URL or being a label word is no value
+    def ok(value: str | None) -> str | None:
+        return value if value and not _bad_field(value, art.title, url) else None
+
+    def pick(name):
+        return ok(fields.get(name)) or ok(header_fields.get(name)) or ok(trailer.get(name))
+
+    art.source = ok(meta_field(meta, "source")) or pick("source")
+    art.author = ok(fields.get("author")) or ok(header_fields.get("author")) or ok(trailer.get("author")) \
+        or ("、".join(byline) if byline else None) or ok(fields.get("credit_author")) or ok(_meta_author(meta))
     art.editor = pick("editor")
     art.original_title = pick("original_title")
     art.summary = pick("summary") or meta_field(meta, "summary")
@@ -300,7 +310,9 @@ def column_from_breadcrumb(page_lines: list[str], title: str | None) -> str | No
             continue
         parts = [p for p in parts if p not in BREADCRUMB_SKIP]
         key = clean._key(title or "")
-        if parts and key and (key.startswith(clean._key(parts[-1])) or clean._key(parts[-1]).startswith(key[:8])):
+        last = clean._key(parts[-1]) if parts else ""
+        # (a column name that merely begins the headline, 科技城新区 in 科技城新区直管区：…, is kept)
+        if last and key and len(last) >= len(key) / 2 and (key.startswith(last) or last.startswith(key[:8])):
             parts = parts[:-1]
         if parts:
             return clean.clean_field(parts[-1])
@@ -325,7 +337,7 @@ def _trailer_fields(page_lines: list[str], body_lines: list[str]) -> dict[str, s
         windows.append(page_lines[max(0, first - TRAILER_WINDOW):first][::-1])
     out: dict[str, str] = {}
     for window in windows:
-        for ln in window:
+        for ln in join_bare_labels(window):
             if clean.is_footer_line(ln):
                 break
             got, is_meta = parse_labelled_line(ln)
@@ -390,6 +402,28 @@ def _same_text(a: str, b: str) -> bool:
     def norm(x: str) -> str:
         return "".join(unicodedata.normalize("NFKC", x).replace("|", " ").split())
     return norm(a) == norm(b)
+
+
+#: words that are labels, never a field's value (a label printed twice, an empty template slot)
+LABEL_WORDS = frozenset({"来源", "來源", "作者", "记者", "記者", "编辑", "編輯", "责任编辑", "責任編輯", "发布时间",
+                         "發佈時間", "发布日期", "發佈日期", "点击", "點擊", "浏览次数", "瀏覽次數", "信息来源",
+                         "文章来源",
+                         "稿源", "日期", "时间", "時間", "出处", "未知", "本站", "佚名", "admin", "null", "none"})
+
+
+def _bad_field(value: str, title: str | None, url: str | None) -> bool:
+    """A source/author/editor value that is not one: the title again, the page's own URL, a label word."""
+    key = clean._key(value)
+    if not key:
+        return True
+    if value.strip(" :：").lower() in LABEL_WORDS or key.lower() in LABEL_WORDS:
+        return True
+    if title and (key == clean._key(title) or (len(key) >= 8 and key in clean._key(title))):
+        return True
+    v = value.strip().rstrip("/")
+    if not (url and v.startswith(("http://", "https://", "//"))):
+        return False
+    return v.split("//", 1)[1] == url.rstrip("/").split("//", 1)[-1]
 
 
 def _meta_author(meta: dict[str, str]) -> str | None:
