@@ -54,7 +54,19 @@ SPIDER_MIDDLEWARES = {
 ITEM_PIPELINES = {
     "crawler.pipelines.ExtractPipeline": 300,
     "crawler.pipelines.StorePipeline": 400,
+    "crawler.attachments.pipeline.AttachmentPipeline": 500,     # after the store: needs the article id (issue 16)
 }
+# Attachments (crawler/attachments/pipeline.py, docs/ATTACHMENTS.md)
+GOVNEWS_ATTACHMENTS_ENABLED = True
+GOVNEWS_ATTACHMENT_MAX_SIZE = 50 * 1024 * 1024      # bytes per file (download_maxsize of its request)
+GOVNEWS_ATTACHMENTS_PER_ARTICLE = 20
+GOVNEWS_ATTACHMENT_MAX_ATTEMPTS = 3                 # a failed download is retried by later crawls until then
+GOVNEWS_ATTACHMENT_REVALIDATE = False               # True: stored files are re-checked (conditional GET)
+GOVNEWS_ATTACHMENT_TEXT = "crawl"                   # "later": leave text to `govnews attachments --extract`
+GOVNEWS_ATTACHMENT_TEXT_TIMEOUT = 30.0              # seconds per file, in a worker process
+GOVNEWS_ATTACHMENT_TEXT_MAX_MEMORY_MB = 1536        # RLIMIT_AS of that worker
+GOVNEWS_ATTACHMENT_TEXT_MAX_RSS_MB = 768
+GOVNEWS_ATTACHMENT_TEXT_MAX_PAGES = 300             # PDF pages read per file (a 2,000-page scan: the first 300)
 EXTENSIONS = {
     "crawler.services.ArchiveExtension": 0,                      # the crawl's archive (get_archive)
     "crawler.extensions.log_redaction.LogRedactionExtension": 10,

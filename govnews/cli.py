@@ -22,6 +22,7 @@ COMMANDS = [
     ("govnews.commands.enqueue", "enqueue_cmd"),
     ("govnews.commands.worker", "worker_cmd"),
     ("govnews.commands.replay", "replay_cmd"),
+    ("govnews.commands.attachments", "attachments_cmd"),   # issue 16 (ATTACH)
     ("govnews.commands.serve", "serve_cmd"),
     ("govnews.commands.feed", "feed_cmd"),
     ("govnews.commands.report", "report_cmd"),

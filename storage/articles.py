@@ -26,7 +26,7 @@ import hashlib
 import json
 from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass, is_dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, case, literal, select, text, union_all, update
@@ -98,6 +98,25 @@ def signed_text(article: Any, canon: str) -> tuple[str, str, dedup.TextSignature
     return body, simplified, sig
 
 
+#: 信息公开 fields of an extraction result stored as article columns (migration 0006)
+DISCLOSURE_FIELDS = ("index_no", "doc_number", "issuer", "written_at", "topic", "validity", "subject_words")
+
+
+def disclosure_values(article: Any) -> dict[str, Any]:
+    """The :data:`DISCLOSURE_FIELDS` of an extraction result (``written_at`` as a ``date``; an ISO
+    string from a dict is read, anything unreadable is ``None``)."""
+    out = {name: article_field(article, name) or None for name in DISCLOSURE_FIELDS}
+    when = out["written_at"]
+    if isinstance(when, datetime):
+        out["written_at"] = when.date()
+    elif isinstance(when, str):
+        try:
+            out["written_at"] = date.fromisoformat(when[:10])
+        except ValueError:
+            out["written_at"] = None
+    return out
+
+
 def prepare(article: Any, *, url: str | None, site_id: int, page_id: int | None, status: int | None,
             now: datetime | None = None) -> StoreContext:
     """The :class:`StoreContext` of one extraction result (``ValueError`` without a URL)."""
@@ -118,6 +137,8 @@ def prepare(article: Any, *, url: str | None, site_id: int, page_id: int | None,
         body_simplified=simplified,
         flags=jsonable(article_field(article, "flags") or {}),
         images=[jsonable(i) for i in (article_field(article, "images") or [])],
+        # 信息公开 columns (0006, issue 16)
+        **disclosure_values(article),
     )
     return StoreContext(canon=canon, site_id=site_id, sig=sig, fields=fields, page_id=page_id,
                         status=status, now=now or utcnow())

@@ -27,7 +27,7 @@ from common.clock import utcnow
 from common.text import to_simplified
 from storage import dedup
 from storage.archive import Archive
-from storage.articles import add_bands, article_field, jsonable
+from storage.articles import DISCLOSURE_FIELDS, add_bands, article_field, jsonable
 from storage.models import Article, MinHashBand, Site
 from storage.pages import RawPage, load_raw_page
 
@@ -36,7 +36,7 @@ __all__ = ["DISPLAY_FIELDS", "Extract", "ReextractReport", "count_articles", "re
 
 #: fields copied from a fresh extraction onto the article (the text fields are handled apart)
 DISPLAY_FIELDS = ("title", "published_at", "source", "author", "editor", "original_title", "summary",
-                  "column")
+                  "column", *DISCLOSURE_FIELDS)
 BATCH = 200
 #: the extractor: one stored fetch in, one extraction ``Article`` (duck-typed) out
 Extract = Callable[[RawPage], Any]

@@ -233,7 +233,10 @@ def parse_disclosure(tree: HtmlElement | str | None) -> Disclosure:
                 len(stored) >= 2 and bool(stored & {"index_no", "doc_number"}))
         candidates = [(len(labs), _depth(el), el) for el, labs in labels_under.items() if enough(labs)]
         if candidates:
-            best = max(candidates, key=lambda c: (c[0], c[1]))[2]
+            # the deepest element holding all but one of the most labels any element holds: a
+            # 发布日期 line under the headline must not make <body> the block
+            top = max(c[0] for c in candidates)
+            best = max((c for c in candidates if c[0] >= top - 1), key=lambda c: (c[1], c[0]))[2]
     if best is not None:
         inside = {id(e) for e in best.iter()}
         idx = [i for i, (_, owner) in enumerate(pieces) if id(owner) in inside]

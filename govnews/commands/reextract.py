@@ -17,8 +17,10 @@ from govnews.dates import cli_date
 @click.option("--since", metavar="DATE", help="Only articles first seen on or after DATE (ISO, Asia/Shanghai).")
 @click.option("--dry-run", is_flag=True, help="Count what would change, write nothing.")
 @click.option("--no-progress", is_flag=True, help="No progress bar (for logs and cron).")
+@click.option("--attachments/--no-attachments", "with_attachments", default=True, show_default=True,
+              help="Also re-extract the text of every stored attachment file (in a worker with limits).")
 def reextract_cmd(db_url: str | None, sites_dir: str | None, site: str | None, since: str | None,
-                  dry_run: bool, no_progress: bool) -> None:
+                  dry_run: bool, no_progress: bool, with_attachments: bool = True) -> None:
     """Re-run extraction over the archived raw pages and update the articles whose result changed.
 
     Use it after upgrading govnews, so extraction improvements reach the old archive. Each page is
@@ -45,4 +47,8 @@ def reextract_cmd(db_url: str | None, sites_dir: str | None, site: str | None, s
         total = count_articles(archive, site=site, since=since_d)
         with tqdm(total=total, unit="article", disable=no_progress, file=sys.stderr) as bar:
             report = reextract(archive, extract, site=site, since=since_d, dry_run=dry_run, progress=bar.update)
-    click.echo(json.dumps({"dry_run": dry_run, **report.as_dict()}, ensure_ascii=False))
+        texts = {}
+        if with_attachments and not dry_run:      # issue 16: attachment text follows the extractors too
+            from crawler.attachments.batch import extract_texts
+            texts = dict(extract_texts(archive.engine, all_=True, site=site))
+    click.echo(json.dumps({"dry_run": dry_run, **report.as_dict(), "attachment_texts": texts}, ensure_ascii=False))

@@ -17,7 +17,10 @@ from govnews.dates import cli_date, local_iso, show_local
 @click.option("--until", metavar="DATE", help="Published before DATE.")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="At most N hits.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per hit (for scripts).")
-def search_cmd(db_url, query, site, since, until, limit, as_json):
+@click.option("--attachments/--no-attachments", "with_attachments", default=True, show_default=True,
+              help="Also search the text of attachments (hits name the attachment).")
+@click.option("--attachments-only", is_flag=True, help="Search only the text of attachments.")
+def search_cmd(db_url, query, site, since, until, limit, as_json, with_attachments, attachments_only):
     """Search archived articles; prints ranked hits with a highlighted «snippet».
 
     The query is converted to simplified Chinese first and matched against the
@@ -37,11 +40,22 @@ def search_cmd(db_url, query, site, since, until, limit, as_json):
     from storage.search import search
 
     since_d, until_d = cli_date(since, "--since"), cli_date(until, "--until")
-    hits = search(require_archive(resolve_db_url(db_url)), " ".join(query), site=site, since=since_d, until=until_d,
-                  limit=limit)
+    url = require_archive(resolve_db_url(db_url))
+    hits: list = [] if attachments_only else search(url, " ".join(query), site=site, since=since_d, until=until_d,
+                                                    limit=limit)
+    if with_attachments or attachments_only:      # issue 16: hits in attachment text, after the article hits
+        from storage.attachments import search_attachments
+        from storage.db import make_engine
+        engine = make_engine(url)
+        try:
+            hits += search_attachments(engine, " ".join(query), site=site, since=since_d, until=until_d,
+                                       limit=max(0, limit - len(hits)))
+        finally:
+            engine.dispose()
     if as_json:
         for h in hits:
             d = h.as_dict()
+            d.setdefault("attachment", None)
             for k in ("published_at", "first_seen"):
                 d[k] = local_iso(d[k])
             click.echo(json.dumps(d, ensure_ascii=False))
@@ -53,4 +67,6 @@ def search_cmd(db_url, query, site, since, until, limit, as_json):
         when = show_local(h.published_at)
         click.echo(f"{n:>3}. [{h.site}] {when}  {h.title or '(no title)'}")
         click.echo(f"     {h.url}")
+        if getattr(h, "attachment", None):
+            click.echo(f"     in attachment: {h.attachment}  {h.attachment_url}")
         click.echo(f"     {h.snippet}")

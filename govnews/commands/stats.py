@@ -104,3 +104,22 @@ def _print_stats(engine: Engine, url: str, sites_dir: str | None, n_runs: int,
                        f"{r['requests']:>6}{r['new_articles']:>6}{r['duplicates']:>6}{r['revisions']:>5}  {fails}")
             if r["status"] in FLAGGED and r.get("reason"):
                 click.echo(f"{'':>7}{r['reason']}")
+    _print_attachments(engine, site_names)
+
+
+def _print_attachments(engine: Engine, site_names: Sequence[str] = ()) -> None:
+    """Issue 16: attachment counts, failures by reason, text status (storage.attachments.counts)."""
+    from storage.attachments import counts
+
+    for name in (site_names or [None]):
+        c = counts(engine, site=name)
+        if not c["urls"]:
+            continue
+        o = c["outcomes"]
+        click.echo(f"\nattachments{' of ' + name if name else ''}: {c['urls']} URLs, {c['files']} files "
+                   f"({c['bytes'] / 1048576:.1f} MB), {c['links']} links; ok {o.get('ok', 0)}, "
+                   f"failed {o.get('failed', 0)}, pending {o.get('pending', 0)}")
+        if c["reasons"]:
+            click.echo("  failures: " + ", ".join(f"{k}={v}" for k, v in sorted(c["reasons"].items())))
+        if c["text"]:
+            click.echo("  text: " + ", ".join(f"{k}={v}" for k, v in sorted(c["text"].items())))

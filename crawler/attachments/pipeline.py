@@ -1,0 +1,297 @@
+"""``AttachmentPipeline``: fetch and keep the attachments of every archived article, during the crawl.
+
+An item pipeline after :class:`crawler.pipelines.StorePipeline` (the article has its id by then).
+For an article page whose extraction found attachments (``article.attachments``, from
+:func:`crawler.extract.attachments.find_attachments`) it
+
+1. links them to the article (:func:`storage.attachments.link`: one row per URL, ``pending`` until
+   fetched) — the article is archived whatever happens to its attachments;
+2. requests those that need it (:func:`storage.attachments.needs_fetch`: never fetched, or failed
+   with attempts left; with ``GOVNEWS_ATTACHMENT_REVALIDATE`` also stored ones, by conditional GET
+   with their ETag / Last-Modified), each URL at most once per crawl, at most
+   ``GOVNEWS_ATTACHMENTS_PER_ARTICLE`` per article, only on the profile's allowed hosts (others are
+   recorded ``failed`` / ``offsite`` without a request). Requests go through the engine, so the host
+   guard, robots.txt, politeness and retries apply as to pages; the size limit is per request
+   (``download_maxsize`` = ``GOVNEWS_ATTACHMENT_MAX_SIZE``, default 50 MB, or the profile hint
+   ``attachment_max_size`` when profiles have it);
+3. sniffs what arrived (:func:`crawler.attachments.sniff.sniff`): a PDF served as ``text/html`` is
+   kept as a PDF (reason ``served as text/html``); an HTML error page served as a PDF is ``failed`` /
+   ``html_error_page``; stores it once per sha256 (compressed);
+4. extracts its text (``GOVNEWS_ATTACHMENT_TEXT = "crawl"``, the default) in a worker process with a
+   deadline and memory caps (:func:`crawler.attachments.text.extract_contained`), or leaves it
+   ``pending`` for ``govnews attachments --extract`` (``"later"``).
+
+When the spider is about to close, attachments of the site still ``pending`` or failed with attempts
+left (from earlier crawls, whose articles an incremental crawl does not fetch again) are requested
+once more. Stats: ``govnews/attachments/<requested|stored|not_modified|failed/REASON|offsite|over_count>``,
+``govnews/attachments/text/<status>``, ``govnews/attachments/text_seconds``.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy import Request, signals
+from scrapy.exceptions import DontCloseSpider, NotConfigured
+
+from crawler.attachments.sniff import sniff
+from crawler.attachments.text import TextResult, extract_contained
+from crawler.extract.attachments import attachment_ext
+from crawler.items import FetchedPage, response_headers
+from crawler.services import get_archive, in_thread
+
+__all__ = ["ATTACHMENT_KIND", "AttachmentPipeline", "TEXT_TYPES"]
+
+logger = logging.getLogger(__name__)
+
+ENABLED_SETTING = "GOVNEWS_ATTACHMENTS_ENABLED"
+MAX_SIZE_SETTING = "GOVNEWS_ATTACHMENT_MAX_SIZE"
+PER_ARTICLE_SETTING = "GOVNEWS_ATTACHMENTS_PER_ARTICLE"
+MAX_ATTEMPTS_SETTING = "GOVNEWS_ATTACHMENT_MAX_ATTEMPTS"
+REVALIDATE_SETTING = "GOVNEWS_ATTACHMENT_REVALIDATE"
+TEXT_SETTING = "GOVNEWS_ATTACHMENT_TEXT"
+TEXT_TIMEOUT_SETTING = "GOVNEWS_ATTACHMENT_TEXT_TIMEOUT"
+TEXT_MEMORY_SETTING = "GOVNEWS_ATTACHMENT_TEXT_MAX_MEMORY_MB"
+TEXT_RSS_SETTING = "GOVNEWS_ATTACHMENT_TEXT_MAX_RSS_MB"
+TEXT_PAGES_SETTING = "GOVNEWS_ATTACHMENT_TEXT_MAX_PAGES"
+DEFAULT_MAX_SIZE = 50 * 1024 * 1024
+DEFAULT_PER_ARTICLE = 20
+ATTACHMENT_KIND = "attachment"
+META = "govnews_attachment"
+PRIORITY = 20                   # before further list pages and articles: an article's files come with it
+NOT_MODIFIED = 304
+#: sniffed types that have a text extractor (crawler/attachments/text.py)
+TEXT_TYPES = ("application/pdf", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/ofd", "text/")
+
+
+def has_text_extractor(content_type: str | None) -> bool:
+    return bool(content_type) and any(content_type.startswith(t) for t in TEXT_TYPES)
+
+
+def _header(headers: dict[str, str], name: str) -> str | None:
+    return next((v for k, v in headers.items() if k.lower() == name), None)
+
+
+def store_text(engine, content_id: int, data: bytes, content_type: str | None, extractor: Any,
+               max_pages: int) -> TextResult:
+    """Extract and store the text of one stored file (worker-contained when ``extractor`` is set)."""
+    from storage.attachments import set_text
+
+    result = extract_contained(extractor, data, content_type, max_pages=max_pages)
+    set_text(engine, content_id, status=result.status, text_=result.text, reason=result.reason, pages=result.pages)
+    return result
+
+
+class AttachmentPipeline:
+    """See the module docstring."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        s = crawler.settings
+        self.archive = get_archive(crawler)
+        self.max_size = s.getint(MAX_SIZE_SETTING, DEFAULT_MAX_SIZE)
+        self.per_article = s.getint(PER_ARTICLE_SETTING, DEFAULT_PER_ARTICLE)
+        self.max_attempts = s.getint(MAX_ATTEMPTS_SETTING, 3)
+        self.revalidate = s.getbool(REVALIDATE_SETTING, False)
+        self.text_mode = (s.get(TEXT_SETTING) or "crawl").lower()
+        self.max_pages = s.getint(TEXT_PAGES_SETTING, 300)
+        self.text_limits = (s.getfloat(TEXT_TIMEOUT_SETTING, 30.0), s.getint(TEXT_MEMORY_SETTING, 1536),
+                            s.getint(TEXT_RSS_SETTING, 768))
+        self._extractor: Any = None
+        self.requested: set[str] = set()
+        self._retried = False
+        self.site: str | None = None
+        self.allowed: list[str] = []
+        crawler.signals.connect(self.spider_idle, signal=signals.spider_idle)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if not crawler.settings.getbool(ENABLED_SETTING, True) or not crawler.settings.getbool(
+                "GOVNEWS_STORE_ENABLED", True):
+            raise NotConfigured
+        return cls(crawler)
+
+    # ------------------------------------------------------------------ lifecycle
+    def open_spider(self, spider=None):
+        spider = spider or self.crawler.spider
+        profile = getattr(spider, "profile", None)
+        self.site = getattr(spider, "site", None) or getattr(profile, "name", None)
+        self.allowed = [d.lower() for d in (getattr(spider, "allowed_domains", None) or [])]
+        hinted = getattr(getattr(profile, "hints", None), "attachment_max_size", None)
+        if hinted:
+            self.max_size = int(hinted)
+
+    def close_spider(self, spider=None):
+        if self._extractor is not None:
+            self._extractor.close()
+            self._extractor = None
+
+    def extractor(self):
+        if self._extractor is None:
+            from crawler.containment import ContainedExtractor, Limits
+            timeout, memory, rss = self.text_limits
+            self._extractor = ContainedExtractor(Limits(timeout=timeout, max_memory_mb=memory, max_rss_mb=rss,
+                                                        max_tasks_per_child=100))
+        return self._extractor
+
+    def _inc(self, key: str, n: float = 1) -> None:
+        self.crawler.stats.inc_value(f"govnews/attachments/{key}", n)
+
+    def _allowed(self, url: str) -> bool:
+        if not self.allowed:
+            return True
+        host = (urlsplit(url).hostname or "").lower()
+        return any(host == d or host.endswith("." + d) for d in self.allowed)
+
+    # ------------------------------------------------------------------ items
+    async def process_item(self, item: Any) -> Any:
+        if not isinstance(item, FetchedPage) or item.kind != "article" or item.article_id is None \
+                or item.article is None or not item.article.attachments:
+            return item
+        from storage.attachments import link
+
+        found = item.article.attachments
+        if len(found) > self.per_article:
+            self._inc("over_count", len(found) - self.per_article)
+            found = found[:self.per_article]
+        found = [dict(a, ext=attachment_ext(a["url"], a.get("name"))) for a in found]
+        try:
+            states = await in_thread(link, self.archive.engine, item.article_id, item.site, found)
+        except Exception:    # the article is archived; its attachments wait for a later crawl
+            logger.exception("could not link the attachments of %s", item.url)
+            return item
+        names = {a["url"]: a.get("name") for a in found}
+        for state in states:
+            await self.consider(state, names.get(state.url))
+        return item
+
+    async def consider(self, state, name: str | None) -> None:
+        from storage.attachments import needs_fetch, record_fetch
+
+        if state.url in self.requested:
+            return
+        if not needs_fetch(state, max_attempts=self.max_attempts, revalidate=self.revalidate):
+            return
+        self.requested.add(state.url)
+        if not self._allowed(state.url):
+            self._inc("offsite")
+            if state.outcome == "pending":
+                await in_thread(lambda: record_fetch(self.archive.engine, state.url, outcome="failed",
+                                                     reason="offsite", site=self.site))
+            return
+        headers = {}
+        if state.outcome == "ok":
+            if state.etag:
+                headers["If-None-Match"] = state.etag
+            if state.last_modified:
+                headers["If-Modified-Since"] = state.last_modified
+        from crawler.spiders.gov_news import KIND
+        request = Request(state.url, callback=self.on_response, errback=self.on_error, headers=headers,
+                          priority=PRIORITY, dont_filter=True,
+                          meta={KIND: ATTACHMENT_KIND, META: {"name": name, "known": state.outcome == "ok"},
+                                "download_maxsize": self.max_size, "download_warnsize": self.max_size,
+                                "handle_httpstatus_list": [NOT_MODIFIED]})
+        self._inc("requested")
+        self.crawler.engine.crawl(request)
+
+    # ------------------------------------------------------------------ responses
+    async def on_response(self, response):
+        from storage.attachments import record_fetch, record_not_modified
+
+        meta = response.meta.get(META) or {}
+        engine = self.archive.engine
+        url = response.request.url if response.request is not None else response.url
+        if response.status == NOT_MODIFIED:
+            self._inc("not_modified")
+            await in_thread(lambda: record_not_modified(engine, url))
+            return None
+        headers = response_headers(response)
+        declared = _header(headers, "content-type")
+        ext = attachment_ext(url, meta.get("name")) or attachment_ext(response.url)
+        verdict = sniff(response.body, declared, ext)
+        if not verdict.is_document:
+            self._inc(f"failed/{(verdict.reason or 'not_a_document').split(':')[0]}")
+            await in_thread(lambda: record_fetch(engine, url, outcome="failed", reason=verdict.reason,
+                                                 status=response.status, declared_type=declared, site=self.site,
+                                                 name=meta.get("name")))
+            return None
+        text_status = "pending" if has_text_extractor(verdict.content_type) else "unsupported"
+        content_id = await in_thread(lambda: record_fetch(
+            engine, url, outcome="ok", reason=verdict.reason, status=response.status, declared_type=declared,
+            data=response.body, content_type=verdict.content_type, etag=_header(headers, "etag"),
+            last_modified=_header(headers, "last-modified"), codec=self.archive.codec, site=self.site,
+            name=meta.get("name"), text_status=text_status))
+        self._inc("stored")
+        self._inc("bytes", len(response.body))
+        if text_status == "unsupported":
+            self._inc("text/unsupported")
+        elif self.text_mode == "crawl" and content_id is not None:
+            await self.extract_text(content_id, response.body, verdict.content_type)
+        return None
+
+    async def extract_text(self, content_id: int, data: bytes, content_type: str) -> None:
+        from storage.attachments import text_status
+
+        engine = self.archive.engine
+
+        def run() -> tuple[str, float, int] | None:
+            if text_status(engine, content_id) != "pending":
+                return None     # the same file under another URL: extracted already
+            started = time.perf_counter()
+            result = store_text(engine, content_id, data, content_type, self.extractor(), self.max_pages)
+            return result.status, time.perf_counter() - started, result.pages or 0
+        done = await in_thread(run)
+        if done is not None:
+            status, seconds, pages = done
+            self._inc(f"text/{status}")
+            self._inc("text_seconds", seconds)     # type: ignore[arg-type]
+            self._inc("text_pages", pages)
+
+    async def on_error(self, failure):
+        from crawler.spiders.gov_news import failure_reason
+        from storage.attachments import record_fetch
+
+        request = failure.request
+        response = getattr(failure.value, "response", None)
+        reason = failure_reason(failure)
+        self._inc(f"failed/{reason}")
+        meta = request.meta.get(META) or {}
+        await in_thread(lambda: record_fetch(
+            self.archive.engine, request.url, outcome="failed", reason=reason,
+            status=response.status if response is not None else None,
+            declared_type=_header(response_headers(response), "content-type") if response is not None else None,
+            site=self.site, name=meta.get("name")))
+        return None
+
+    # ------------------------------------------------------------------ retries of earlier crawls
+    def spider_idle(self, spider=None):
+        if self._retried or not self.site:
+            return
+        self._retried = True
+        from storage.attachments import due_retries
+        try:
+            due = [s for s in due_retries(self.archive.engine, self.site, max_attempts=self.max_attempts)
+                   if s.url not in self.requested]
+        except Exception:
+            logger.exception("could not read the attachments to retry")
+            return
+        if not due:
+            return
+        logger.info("retrying %d attachments of earlier crawls", len(due))
+        for state in due:
+            self._schedule_retry(state)
+        raise DontCloseSpider
+
+    def _schedule_retry(self, state) -> None:
+        from crawler.spiders.gov_news import KIND
+        self.requested.add(state.url)
+        if not self._allowed(state.url):
+            return
+        self._inc("retried")
+        self.crawler.engine.crawl(Request(
+            state.url, callback=self.on_response, errback=self.on_error, priority=PRIORITY, dont_filter=True,
+            meta={KIND: ATTACHMENT_KIND, META: {"name": None, "known": False}, "download_maxsize": self.max_size,
+                  "download_warnsize": self.max_size, "handle_httpstatus_list": [NOT_MODIFIED]}))
