@@ -108,12 +108,41 @@ def test_cli_prints_one_json_line_per_file():
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.output.splitlines()]
     assert [r["page"] for r in rows] == files
-    assert set(rows[0]) == {"page", "title", "body", "published_at", "source", "author", "editor", "column",
+    assert set(rows[0]) == {"page", "outcome", "reason", "title", "body", "published_at", "source", "author", "editor", "column",
                             "original_title", "summary", "flags",
                             # issue 16: attachments and the 信息公开 fields, always printed
                             "attachments", "index_no", "doc_number", "issuer", "written_at", "topic", "validity",
                             "subject_words"}
     assert all(r["title"] and r["body"] for r in rows)
+    assert all((r["outcome"], r["reason"]) == ("article", None) for r in rows)
+
+
+def test_cli_outcome_and_profile(tmp_path):
+    from click.testing import CliRunner
+
+    from govnews.commands.extract import extract_cmd
+
+    challenge = Path(__file__).parent / "fixtures" / "challenge" / "ruishu_412.html"
+    result = CliRunner().invoke(extract_cmd, [str(challenge), "--status", "412"])
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.output)
+    assert (row["outcome"], row["reason"]) == ("blocked", "challenge: ruishu (http 412)")
+    short = tmp_path / "short.html"
+    short.write_text("<html><body><div class=art><h1>停电公告</h1><p>10月26日城东片区计划停电。</p></div>"
+                     "<div class=side><p>热线：12345</p></div></body></html>", encoding="utf-8")
+    row = json.loads(CliRunner().invoke(extract_cmd, [str(short)]).output)
+    assert (row["outcome"], row["reason"]) == ("not_article", "little text")
+    row = json.loads(CliRunner().invoke(extract_cmd, [str(short), "--article-link"]).output)
+    assert row["outcome"] == "article"
+    sites = tmp_path / "sites"
+    sites.mkdir()
+    (sites / "demo.toml").write_text('name = "demo"\nstart_urls = ["http://127.0.0.1/"]\n'
+                                     '[hints]\nbody_selector = "div.art"\n', encoding="utf-8")
+    row = json.loads(CliRunner().invoke(extract_cmd, [str(short), "--profile", "demo", "--sites", str(sites),
+                                                      "--article-link"]).output)
+    assert row["outcome"] == "article" and "热线" not in row["body"] and "城东片区" in row["body"]
+    bad = CliRunner().invoke(extract_cmd, [str(short), "--profile", "nope", "--sites", str(sites)])
+    assert bad.exit_code != 0 and "no site profile 'nope'" in bad.output and "Traceback" not in bad.output
 
 
 def test_fixture_rule_fails_on_missing_unexpected_and_changed_fields(tmp_path, monkeypatch):
