@@ -77,10 +77,14 @@ def test_export_warc_holds_the_raw_response(filled, tmp_path):
     out = tmp_path / "a.warc.gz"
     run("export", "--db", filled, "--format", "warc", "-o", str(out))
     with open(out, "rb") as f:
-        records = [(r.rec_headers.get_header("WARC-Target-URI"), r.http_headers.get_statuscode(),
+        records = [(r.rec_type, r.rec_headers.get_header("WARC-Target-URI"),
+                    r.http_headers.get_statuscode() if r.http_headers else None,
                     r.content_stream().read()) for r in ArchiveIterator(f)]
-    assert records == [("http://127.0.0.1/a/t20241024_1.html", "200",
-                        "<html><body><p>正文</p></body></html>".encode())]
+    # issue 14: a warcinfo record first, and the request record of each response
+    assert [r[0] for r in records] == ["warcinfo", "response", "request"]
+    assert b"software: govnews" in records[0][3]
+    assert records[1][1] == records[2][1] == "http://127.0.0.1/a/t20241024_1.html"
+    assert records[1][2:] == ("200", "<html><body><p>正文</p></body></html>".encode())
 
 
 def test_export_rejects_bad_dates(filled):
@@ -144,7 +148,7 @@ def test_exit_codes_on_an_archive(filled, tmp_path):
     runner = CliRunner()
     for args in (["stats"], ["export"], ["search", "经开区"], ["search", "不存在的词语"], ["duplicates"],
                  ["reextract", "--dry-run", "--no-progress"], ["export", "--format", "warc", "-o", str(tmp_path / "a.warc.gz")]):
-        result = runner.invoke(main, [*args, "--db", filled])
+        result = runner.invoke(main, [*args, "--db", filled, *(["--force"] if "warc" in args else [])])
         assert result.exit_code == 0, (args, result.output)
     report = json.loads(runner.invoke(main, ["reextract", "--db", filled, "--dry-run", "--no-progress"]).output)
     assert report["dry_run"] is True and report["checked"] == 2

@@ -162,4 +162,17 @@ def require_archive(url: str) -> str:
     path = _sqlite_path(url)
     if path is not None and not path.is_file():
         raise click.ClickException(f"no archive at {path}: create it with `govnews init-db`, or pass --db URL")
+    if path is not None:        # an empty or foreign SQLite file: say so before any query fails
+        import sqlite3
+
+        try:
+            con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            try:
+                tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            finally:
+                con.close()
+        except sqlite3.DatabaseError as exc:
+            raise click.ClickException(f"{path} is not a govnews archive ({exc}): {INIT_HINT}") from None
+        if "crawl_runs" not in tables or "alembic_version" not in tables:
+            raise click.ClickException(f"{path} has no govnews archive schema: {INIT_HINT}")
     return url

@@ -201,7 +201,7 @@ def crawl_cmd(sites: tuple[str, ...], db_url: str | None, sites_dir: str | None,
         except ProfileError as exc:
             raise click.ClickException(str(exc)) from None
     url = resolve_db_url(db_url)
-    open_archive_engine(url).dispose()            # a missing or unmigrated archive: one clear line
+    open_archive_engine(url, write=True).dispose()         # a missing or unmigrated archive: one clear line
     if dry_run:
         for p in profiles:
             cmd = crawl_command(p, extra_args=extra_scrapy_args(full, settings, jobdir, log_level))
@@ -294,7 +294,7 @@ def _crawl_due(db_url: str | None, sites_dir: str | None, dry_run: bool, full: b
         click.echo(f"skipped unverified profile {name} (verified = false; --include-unverified crawls it)",
                    err=True)
     url = resolve_db_url(db_url)
-    open_archive_engine(url).dispose()
+    open_archive_engine(url, write=True).dispose()
     results = run_due(loaded.profiles.values(), db_url=url, handle_signals=True,
                       dry_run=dry_run, time_limit=time_limit, batch=batch,
                       max_parallel=parallel if batch else 1,
