@@ -187,9 +187,9 @@ class IngestService:
         contained = self._contained()
         try:
             encoding, hints = extraction_options(self.hints_for(page.site), page.charset)
-            kwargs = dict(status=page.status, content_type=_header(page.headers, "Content-Type"),
-                          encoding=encoding, hints=hints, now=page.fetched_at,
-                          expect_article=bool(getattr(page, "expect_article", False)))   # issue 13
+            kwargs: dict[str, Any] = dict(status=page.status, content_type=_header(page.headers, "Content-Type"),
+                                         encoding=encoding, hints=hints, now=page.fetched_at,
+                                         expect_article=bool(getattr(page, "expect_article", False)))  # issue 13
             if contained is not None:
                 outcome, reason, article, signs = contained.call(extract_fetched, page.body, page.url, **kwargs)
             else:

@@ -83,9 +83,10 @@ def _stream(data: bytes, limit: int, on_end: Any) -> str | None:
     if not data:
         return "empty"
     if data[:2] == GZIP_MAGIC:
-        data, why = _gunzip(data, limit)
-        if data is None:
+        gunzipped, why = _gunzip(data, limit)
+        if gunzipped is None:
             return why
+        data = gunzipped
     if len(data) > limit:
         return f"too_large: {len(data)} bytes > {limit}"
     parser = etree.XMLPullParser(events=("start", "end"), **SAFE_XML_PARSER_KW)
