@@ -12,13 +12,14 @@ import pytest
 from crawler.extract import extract
 from tests.support.shared import require_shared
 
-# Floors: what the extractor reaches (docs/EXTRACTION.md: ALL 0.9281, chinese_wce 0.9211, magic_html 0.9330,
-# date 0.946, titles 5/5), rounded down a little; never below the issue's 0.92 / 0.90 / 0.93 / 0.90 / 1.0.
+# Floors: what the extractor reaches (docs/EXTRACTION.md, issue 15: ALL 0.9294, chinese_wce 0.9226, magic_html
+# 0.9330, date 0.964, titles 5/5), rounded down a little; raised, never lowered. The issue's targets (body 0.95,
+# chinese_wce 0.94, magic_html 0.95) are not reached yet: see docs/EXTRACTION.md.
 FLOORS = {
-    ("ALL", "body_f1"): 0.926,
-    ("chinese_wce", "body_f1"): 0.92,
+    ("ALL", "body_f1"): 0.928,
+    ("chinese_wce", "body_f1"): 0.922,
     ("magic_html", "body_f1"): 0.93,
-    ("ALL", "date_acc"): 0.94,
+    ("ALL", "date_acc"): 0.96,
     ("ALL", "title_acc"): 1.0,
 }
 pytestmark = pytest.mark.corpus

@@ -282,7 +282,9 @@ def extract_body_lines(tree, container=None, url: str | None = None) -> tuple[li
     Without a container, trafilatura's page output is replaced by the density block (:func:`density_block`)
     when it is that block plus boilerplate (see :func:`_prefer_block`)."""
     if container is not None:
-        lines = run_trafilatura(_wrap(container), url, favor_precision=False, favor_recall=True)
+        # the CMS container is the article: trafilatura's fallback comparisons (readability, jusText over
+        # the same text) are off there (``fast``); the container's own text below is the fallback
+        lines = run_trafilatura(_wrap(container), url, favor_precision=False, favor_recall=True, fast=True)
         own = text_lines(container)
         # trafilatura may drop short paragraphs inside a trusted container: keep the container's text then
         if not lines or sum(map(len, lines)) < CONTAINER_COVERAGE * sum(map(len, own)):

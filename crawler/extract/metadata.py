@@ -49,6 +49,7 @@ LABELS = {
 }
 LABEL_RE = re.compile(r"[【\[（(]?\s*(" + "|".join(f"(?P<{k}>{v})" for k, v in LABELS.items())
                       + r")\s*[】\]）)]?\s*[:：]\s*")
+WHITESPACE_RUN_RE = re.compile(r"\s{3,}")
 #: tokens that may sit on a metadata line besides label:value pairs
 META_LINE_NOISE_RE = re.compile(
     r"[【\[]\s*[大中小]\s*[】\]]|[【\[]?\s*(?:打印|关闭|關閉|打印本页|关闭窗口|收藏|纠错|分享|默认|大|中|小|次|返回顶部)\s*[】\]]?|"
@@ -147,6 +148,8 @@ def parse_labelled_line(line: str) -> tuple[dict[str, str], bool]:
     ``summary``, ``clicks``, ``font``) to values. ``is_metadata_line`` is True when nothing but labelled
     pairs and tool-bar words (打印, 关闭, 【大 中 小】) is on the line, so it can leave the body.
     """
+    # whitespace runs shortened first: LABEL_RE's ``\s*`` would rescan a long run from every position
+    line = WHITESPACE_RUN_RE.sub("  ", line)
     matches = list(LABEL_RE.finditer(line))
     fields: dict[str, str] = {}
     if not matches:

@@ -72,13 +72,23 @@ def _headline(tree: HtmlElement, page_lines: list[str], reference: str | None, t
         never.discard(clean._key(main))
         never.discard("")
         scored = []
+        ref_key = clean._key(reference)
+        ref_grams = {ref_key[i:i + 2] for i in range(len(ref_key) - 1)}
+        ref_chars = set(ref_key)
+        main_key = clean._key(main)
+        main_grams = [main_key[i:i + 2] for i in range(len(main_key) - 1)]
         for c in list(dict.fromkeys(cands)) + [ln for ln in page_lines if TITLE_MIN_LEN <= len(ln) <= TITLE_MAX_LEN]:
-            if clean._key(c) in never:
+            if not ref_chars.intersection(c):          # cheap test first: no character of <title> at all
                 continue
-            inside = clean.bigram_overlap(c, reference)       # share of the candidate found in <title>
+            key = clean._key(c)
+            if key in never or len(key) < 2:
+                continue
+            grams = [key[i:i + 2] for i in range(len(key) - 1)]
+            inside = sum(g in ref_grams for g in grams) / len(grams)  # share of the candidate found in <title>
             if inside < HEADLINE_MATCH:
                 continue
-            covers = clean.bigram_overlap(main, c)           # share of <title>'s headline part in it
+            cand_grams = set(grams)                    # share of <title>'s headline part in the candidate
+            covers = sum(g in cand_grams for g in main_grams) / len(main_grams) if main_grams else 0.0
             scored.append((round((inside + covers) / 2, 3), len(c), c))
         if scored:
             return max(scored)[2], "matched"
@@ -310,9 +320,7 @@ def column_from_breadcrumb(page_lines: list[str], title: str | None) -> str | No
             continue
         parts = [p for p in parts if p not in BREADCRUMB_SKIP]
         key = clean._key(title or "")
-        last = clean._key(parts[-1]) if parts else ""
-        # (a column name that merely begins the headline, 科技城新区 in 科技城新区直管区：…, is kept)
-        if last and key and len(last) >= len(key) / 2 and (key.startswith(last) or last.startswith(key[:8])):
+        if parts and key and (key.startswith(clean._key(parts[-1])) or clean._key(parts[-1]).startswith(key[:8])):
             parts = parts[:-1]
         if parts:
             return clean.clean_field(parts[-1])
