@@ -12,13 +12,16 @@ from hypothesis import strategies as st
 from crawler.discovery import links as L
 from crawler.extract.pipeline import extract_page
 from crawler.hostile import hostile_signs
+from tests.support.bounded import bounded
 from tests.support.shared import require_shared
 
 BASE = "http://www.example.gov.cn/col/col1/index.html"
 #: fragments a hostile page repeats (the issue's inputs, in small doses)
 NASTY = ["?bào)", "。", "ㄅ", "-", "【", "<!DOCTYPE", "<!--ZJEG_RSS.content.begin-->", "show.asp?", "<datastore>",
          ".a{", 'style="height:0;"', "<div hidden>", "<a href='http://x.example.com/'>澳门</a>",
-         "createPageHTML(1000000000,0,'index','html')", "perpage:0", "\x00", "\ufffd", "<meta charset=idna>",
+         # createPageHTML(1000000000, ...) is left out while its strict xfail in test_hostile_inputs.py
+         # stands (owner DISCOVERY): it still expands page by page
+         "createPageHTML(100,0,'index','html')", "perpage:0", "\x00", "\ufffd", "<meta charset=idna>",
          "<", "&", "&#xd800;", "]]>", "<script>", "</p>"]
 
 
@@ -29,6 +32,13 @@ def corpus_pages(limit: int = 40) -> list[bytes]:
 
 
 def through_everything(data: bytes) -> None:
+    """Every stage, in a forked child (a hang fails the example instead of stalling the suite)."""
+    run = bounded(_stages, data, hang=30.0)
+    assert run.outcome == "None", run.outcome
+    assert run.seconds < 5.0 and run.memory_mb < 500, run
+
+
+def _stages(data: bytes) -> None:
     t = time.perf_counter()
     extract_page(data, "http://www.example.gov.cn/art/2024/1/1/art_1_1.html", status=200, content_type="text/html")
     text = data.decode("utf-8", "replace")
@@ -53,7 +63,7 @@ def mutate(page: bytes, cuts: list[tuple[int, int, int]]) -> bytes:
     return out
 
 
-@settings(max_examples=40, deadline=10_000, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=30, deadline=40_000, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                    HealthCheck.too_slow])
 @given(idx=st.integers(0, 10_000), cuts=st.lists(st.tuples(st.integers(0, 10**7), st.integers(0, 100),
                                                           st.integers(1, 3000)), max_size=4))
@@ -63,7 +73,7 @@ def test_mutated_corpus_pages(pages, idx, cuts):
     through_everything(mutate(pages[idx % len(pages)], cuts))
 
 
-@settings(max_examples=60, deadline=10_000, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=40_000, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=20_000) | st.text(max_size=5_000).map(lambda s: s.encode("utf-8", "surrogatepass")))
 def test_random_bytes(data):
     through_everything(data)
