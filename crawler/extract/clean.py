@@ -238,8 +238,8 @@ def byline_names(line: str) -> list[str] | None:
     if not s or len(s) > 60:
         return None
     if (m := NAME_ONLY_RE.match(s)) and not CREDIT_SPLIT_RE.search(s):
-        names = [t for t in NAME_SPLIT_RE.split(m.group(1)) if t]
-        return names if all(_is_bare_name(t) for t in names) else None
+        bare = [t for t in NAME_SPLIT_RE.split(m.group(1)) if t]
+        return bare if all(_is_bare_name(t) for t in bare) else None
     core = CREDIT_WRAP_RE.sub("", s).strip()
     parts = CREDIT_SPLIT_RE.split(core)
     if len(parts) < 3 or parts[0].strip(" :：/／（(【[") != "":
