@@ -20,9 +20,9 @@ import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, and_, func, or_, select, text, update
+from sqlalchemy import Engine, Table, and_, func, or_, select, text, update
 from sqlalchemy.engine import Connection
 
 from common.clock import utcnow
@@ -41,9 +41,9 @@ __all__ = ["DEFAULT_MAX_ATTEMPTS", "AttachmentHit", "AttachmentState", "content_
 #: a failed attachment is tried again on later crawls until it has failed this many times
 DEFAULT_MAX_ATTEMPTS = 3
 REASON_MAX = 500
-_T_ATT = Attachment.__table__
-_T_LINK = ArticleAttachment.__table__
-_T_CONTENT = AttachmentContent.__table__
+_T_ATT = cast(Table, Attachment.__table__)
+_T_LINK = cast(Table, ArticleAttachment.__table__)
+_T_CONTENT = cast(Table, AttachmentContent.__table__)
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,7 @@ def record_fetch(engine: Engine, url: str, *, outcome: str, reason: str | None =
     url = canonical_url(url)
     fetched_at = fetched_at or utcnow()
     digest = hashlib.sha256(data).hexdigest() if outcome == "ok" and data is not None else None
-    blob = compress(data, codec) if digest else None
+    blob = compress(data, codec) if digest and data is not None else None
 
     def run(conn: Connection) -> int | None:
         dialect = conn.dialect.name
@@ -240,14 +240,16 @@ def counts(engine: Engine, *, site: str | None = None) -> dict[str, Any]:
         if site:
             sid = find_site_id(conn, site)
             where = [a.site_id == sid]
-        outcomes = dict(conn.execute(select(a.outcome, func.count()).where(*where).group_by(a.outcome)).all())
-        reasons = dict(conn.execute(select(a.reason, func.count()).where(a.outcome == "failed", *where)
-                                    .group_by(a.reason)).all())
+        outcomes: dict[str, int] = dict(
+            conn.execute(select(a.outcome, func.count()).where(*where).group_by(a.outcome)).all())
+        reasons: dict[str | None, int] = dict(conn.execute(
+            select(a.reason, func.count()).where(a.outcome == "failed", *where).group_by(a.reason)).all())
         files = select(a.content_id).where(a.content_id.is_not(None), *where).distinct().subquery()
         n_files, n_bytes = conn.execute(select(func.count(), func.coalesce(func.sum(c.size), 0))
                                         .where(c.id.in_(select(files.c.content_id)))).one()
-        text_status = dict(conn.execute(select(c.text_status, func.count()).where(c.id.in_(select(files.c.content_id)))
-                                        .group_by(c.text_status)).all())
+        text_status: dict[str, int] = dict(conn.execute(
+            select(c.text_status, func.count()).where(c.id.in_(select(files.c.content_id)))
+            .group_by(c.text_status)).all())
         links = conn.execute(select(func.count()).select_from(_T_LINK).join(_T_ATT, a.id == _T_LINK.c.attachment_id)
                              .where(*where)).scalar_one()
     return {"urls": sum(outcomes.values()), "files": n_files, "bytes": int(n_bytes or 0), "links": links,

@@ -49,6 +49,17 @@ def filled(archive, db_url):
             "published_at": datetime(2024, 10, 10 + i, 2, 0, tzinfo=UTC)})
     archive.store_article("demo", "http://127.0.0.1/copy.html",
                           {"title": "营商环境持续优化", "body": "绵阳市持续优化营商环境，推动高质量发展，各项指标全面提升。"})
+    # issue 16: a 信息公开 document with an attachment (docs/SQL.md queries by issuer, 文号, 有效性)
+    from datetime import date
+
+    from storage.attachments import link, record_fetch
+    doc = archive.store_article("demo", "http://127.0.0.1/art/2024/3/1/art_1_1.html", {
+        "title": "关于印发丽水市城市管理办法的通知", "body": "现将《丽水市城市管理办法》印发给你们，请认真贯彻执行。",
+        "issuer": "示范县人民政府办公室", "doc_number": "丽政发〔2023〕30号", "written_at": date(2024, 3, 1),
+        "validity": "有效", "index_no": "113325/2024-1"})
+    link(archive.engine, doc.article_id, "demo", [{"url": "http://127.0.0.1/files/a.pdf", "name": "办法.pdf"}])
+    record_fetch(archive.engine, "http://127.0.0.1/files/a.pdf", outcome="ok", data=b"%PDF-1.4 x",
+                 content_type="application/pdf", site="demo")
     rid = runs.start_run(db_url, "demo")
     runs.finish_run(db_url, rid, "failed", exit_code=2)
     return db_url

@@ -29,7 +29,6 @@ once more. Stats: ``govnews/attachments/<requested|stored|not_modified|failed/RE
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -68,7 +67,7 @@ TEXT_TYPES = ("application/pdf", "application/vnd.openxmlformats-officedocument.
 
 
 def has_text_extractor(content_type: str | None) -> bool:
-    return bool(content_type) and any(content_type.startswith(t) for t in TEXT_TYPES)
+    return bool(content_type) and any((content_type or "").startswith(t) for t in TEXT_TYPES)
 
 
 def _header(headers: dict[str, str], name: str) -> str | None:
@@ -157,7 +156,7 @@ class AttachmentPipeline:
         if len(found) > self.per_article:
             self._inc("over_count", len(found) - self.per_article)
             found = found[:self.per_article]
-        found = [dict(a, ext=attachment_ext(a["url"], a.get("name"))) for a in found]
+        found = [{**a, "ext": attachment_ext(a["url"], a.get("name")) or ""} for a in found]
         try:
             states = await in_thread(link, self.archive.engine, item.article_id, item.site, found)
         except Exception:    # the article is archived; its attachments wait for a later crawl
@@ -240,14 +239,13 @@ class AttachmentPipeline:
         def run() -> tuple[str, float, int] | None:
             if text_status(engine, content_id) != "pending":
                 return None     # the same file under another URL: extracted already
-            started = time.perf_counter()
             result = store_text(engine, content_id, data, content_type, self.extractor(), self.max_pages)
-            return result.status, time.perf_counter() - started, result.pages or 0
+            return result.status, result.seconds, result.pages or 0
         done = await in_thread(run)
         if done is not None:
             status, seconds, pages = done
             self._inc(f"text/{status}")
-            self._inc("text_seconds", seconds)     # type: ignore[arg-type]
+            self._inc("text_seconds", seconds)
             self._inc("text_pages", pages)
 
     async def on_error(self, failure):

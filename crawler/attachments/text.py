@@ -38,6 +38,8 @@ class TextResult:
     text: str | None = None
     reason: str | None = None
     pages: int | None = None
+    #: seconds the extraction itself took (measured where it ran: in the worker)
+    seconds: float = 0.0
 
 
 def normalise_text(text: str) -> str:
@@ -172,6 +174,16 @@ def attachment_text(data: bytes, content_type: str | None, *, max_pages: int = M
                     max_unzipped: int = MAX_UNZIPPED) -> TextResult:
     """The text of one file of the (sniffed) ``content_type`` (see the module docstring). Never raises
     for bad input: the problem is the result's ``reason``."""
+    import time
+
+    started = time.perf_counter()
+    result = _attachment_text(data, content_type, max_pages=max_pages, max_rows=max_rows, max_unzipped=max_unzipped)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _attachment_text(data: bytes, content_type: str | None, *, max_pages: int, max_rows: int,
+                     max_unzipped: int) -> TextResult:
     ctype = (content_type or "").lower()
     try:
         if ctype == "application/pdf":

@@ -255,7 +255,7 @@ def parse_disclosure(tree: HtmlElement | str | None) -> Disclosure:
             values[name] = value
             result.how = result.how or "meta"
     for name in FIELDS:
-        value = values.pop(name, None)
+        value = values.pop(name, "")
         if name == "written_at":
             setattr(result, name, parse_written_date(value))
         else:

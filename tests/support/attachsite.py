@@ -135,6 +135,16 @@ BODY_VARIANTS = ["本通知所称专项资金，是指县财政预算安排用�
                  "申报材料包括申请表、项目可行性报告、资金使用计划和相关证明材料，逾期不再受理。",
                  "对于文件格式异常、无法打开的附件，请与县政府办公室信息科联系，我们将及时更新。",
                  "基准测试通知的正文在这里，用于衡量附件下载和文本抽取在整个抓取中所占的时间。"]
+_FILLER = "农业工业交通水利教育卫生文化旅游环境资源财政税收金融审计民政社保住房规划城建应急安全市场监管科技人才"
+
+
+def _filler(k: int) -> str:
+    """A sentence of its own per benchmark notice (deterministic), so dedup keeps them apart."""
+    import random
+    rnd = random.Random(k)
+    return "".join(rnd.choice(_FILLER) for _ in range(160)) + "。"
+
+
 DISCLOSURE = """<table class="xxgk"><tr><td>索引号：</td><td>{index_no}</td><td>发布机构：</td><td>示范县人民政府办公室</td></tr>
 <tr><td>文号：</td><td>{doc_number}</td><td>成文日期：</td><td>2024-03-0{day}</td></tr>
 <tr><td>主题分类：</td><td>综合政务</td><td>有效性：</td><td>有效</td></tr></table>"""
@@ -207,7 +217,8 @@ class AttachmentSite:
             for p, body, ctype, _ in paths:
                 f[p] = Served(p, body, ctype)
             notices.append(Notice(f"/art/2024/4/{k % 28 + 1}/art_2_{k}.html", f"第{k}号基准测试通知",
-                                  [(p, n) for p, _, _, n in paths], f"示府办发〔2024〕{100 + k}号"))
+                                  [(p, n) for p, _, _, n in paths], f"示府办发〔2024〕{100 + k}号",
+                                  body_words=_filler(k)))
         self.notices = notices
 
     def notice_html(self, i: int, n: Notice) -> bytes:
@@ -219,7 +230,7 @@ class AttachmentSite:
 <div class="article"><h1>{n.title}</h1><p>发布日期：2024-03-0{day}</p>
 <div id="zoom"><p>各乡镇人民政府，县政府各部门：</p>
 <p>{n.title}，现将有关文件印发给你们，请结合实际认真贯彻执行。执行中遇到的问题，请及时向县政府办公室反映。</p>
-<p>{BODY_VARIANTS[i % len(BODY_VARIANTS)]}（{n.doc_number}）</p>
+<p>{n.body_words or BODY_VARIANTS[i % len(BODY_VARIANTS)]}（{n.doc_number}）</p>
 <p>各单位要高度重视，加强组织领导，明确责任分工，确保各项工作落到实处，取得实效。</p>
 <p>附件：</p><ul class="fujian">{atts}</ul>
 <p>示范县人民政府办公室</p></div></div>
