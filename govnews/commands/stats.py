@@ -111,7 +111,8 @@ def _print_attachments(engine: Engine, site_names: Sequence[str] = ()) -> None:
     """Issue 16: attachment counts, failures by reason, text status (storage.attachments.counts)."""
     from storage.attachments import counts
 
-    for name in (site_names or [None]):
+    names: list[str | None] = list(site_names) or [None]
+    for name in names:
         c = counts(engine, site=name)
         if not c["urls"]:
             continue
