@@ -306,6 +306,9 @@ def bundled_sites_dir() -> Path | None:
     for location in (spec.submodule_search_locations or []) if spec is not None else []:
         if Path(location).is_dir():
             return Path(location)
+    checkout = Path(__file__).resolve().parents[1] / "sites"    # a checkout (editable install)
+    if (checkout / "demo.toml").is_file():
+        return checkout
     return None
 
 
@@ -355,6 +358,8 @@ def scan_profiles(directory: str | os.PathLike | None = None
     d = sites_dir(directory)
     good: list[SiteProfile] = []
     broken: dict[str, ProfileError] = {}
+    if directory is None and not (d.is_dir() and any(d.glob("*.toml"))):
+        d = bundled_sites_dir() or d          # no profiles of one's own yet: the bundled ones
     if not d.is_dir():
         return good, broken
     for path in sorted(d.glob("*.toml")):

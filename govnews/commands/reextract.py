@@ -6,20 +6,22 @@ import sys
 
 import click
 
-from govnews.commands import db_option, require_archive, resolve_db_url, sites_option
+from govnews.commands import db_option, require_archive, resolve_db_url, site_filter_option, sites_option
 from govnews.dates import cli_date
 
 
 @click.command("reextract")
 @db_option
 @sites_option
-@click.option("--site", metavar="NAME", help="Only this site's articles.")
-@click.option("--since", metavar="DATE", help="Only articles first seen on or after DATE (ISO, Asia/Shanghai).")
+@site_filter_option
+@click.option("--since", metavar="DATE",
+              help="Only articles first seen (first_seen, not the publication date) on or after DATE "
+                   "(ISO; Asia/Shanghai unless an offset is given).")
 @click.option("--dry-run", is_flag=True, help="Count what would change, write nothing.")
 @click.option("--no-progress", is_flag=True, help="No progress bar (for logs and cron).")
 @click.option("--attachments/--no-attachments", "with_attachments", default=True, show_default=True,
               help="Also re-extract the text of every stored attachment file (in a worker with limits).")
-def reextract_cmd(db_url: str | None, sites_dir: str | None, site: str | None, since: str | None,
+def reextract_cmd(db_url: str | None, sites_dir: str | None, site_names: tuple[str, ...], since: str | None,
                   dry_run: bool, no_progress: bool, with_attachments: bool = True) -> None:
     """Re-run extraction over the archived raw pages and update the articles whose result changed.
 
@@ -43,12 +45,26 @@ def reextract_cmd(db_url: str | None, sites_dir: str | None, site: str | None, s
 
     since_d = cli_date(since, "--since")
     extract = Reextractor(sites_dir)
+    names = list(dict.fromkeys(site_names)) or [None]       # --site is repeatable
+    totals: dict = {}
+    texts: dict = {}
     with Archive(require_archive(resolve_db_url(db_url))) as archive:
-        total = count_articles(archive, site=site, since=since_d)
-        with tqdm(total=total, unit="article", disable=no_progress, file=sys.stderr) as bar:
-            report = reextract(archive, extract, site=site, since=since_d, dry_run=dry_run, progress=bar.update)
-        texts = {}
+        total = sum(count_articles(archive, site=name, since=since_d) for name in names)
+        with tqdm(total=total, unit="article", disable=no_progress or not sys.stderr.isatty(),
+                  file=sys.stderr) as bar:
+            for name in names:
+                report = reextract(archive, extract, site=name, since=since_d, dry_run=dry_run,
+                                   progress=bar.update)
+                for k, v in report.as_dict().items():
+                    if isinstance(v, dict):
+                        merged = totals.setdefault(k, {})
+                        for kk, vv in v.items():
+                            merged[kk] = merged.get(kk, 0) + vv
+                    else:
+                        totals[k] = totals.get(k, 0) + v
         if with_attachments and not dry_run:      # issue 16: attachment text follows the extractors too
             from crawler.attachments.batch import extract_texts
-            texts = dict(extract_texts(archive.engine, all_=True, site=site))
-    click.echo(json.dumps({"dry_run": dry_run, **report.as_dict(), "attachment_texts": texts}, ensure_ascii=False))
+            for name in names:
+                for k, v in dict(extract_texts(archive.engine, all_=True, site=name)).items():
+                    texts[k] = texts.get(k, 0) + v if isinstance(v, (int, float)) else v
+    click.echo(json.dumps({"dry_run": dry_run, **totals, "attachment_texts": texts}, ensure_ascii=False))

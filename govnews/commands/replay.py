@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from govnews.commands import db_option, require_archive, resolve_db_url
+from govnews.commands import db_option, require_archive, resolve_db_url, site_filter_option
 from storage.db import mask_url
 
 
@@ -14,11 +14,12 @@ from storage.db import mask_url
 @click.option("--dir", "directory", envvar="GOVNEWS_DEADLETTER_DIR", metavar="DIR", default=None,
               type=click.Path(file_okay=False),
               help="Dead-letter directory [env GOVNEWS_DEADLETTER_DIR; default <govnews home>/data/deadletter].")
-@click.option("--site", default=None, help="Only this site's letters (profile name).")
+@site_filter_option
 @click.option("--any-db", is_flag=True,
               help="Also replay letters written for another database URL (by default they are skipped).")
 @click.option("--dry-run", is_flag=True, help="List the letters, store nothing.")
-def replay_cmd(db_url: str | None, directory: str | None, site: str | None, any_db: bool, dry_run: bool) -> None:
+def replay_cmd(db_url: str | None, directory: str | None, site_names: tuple[str, ...], any_db: bool,
+               dry_run: bool) -> None:
     """Store the pages that a crawl kept in dead-letter files because the archive failed.
 
     A crawl whose database goes away (PostgreSQL unreachable, SQLite locked) writes every page it
@@ -31,7 +32,7 @@ def replay_cmd(db_url: str | None, directory: str | None, site: str | None, any_
     \b
     Examples:
       govnews replay                                  # all sites, <home>/data/deadletter, $GOVNEWS_DB_URL
-      govnews replay --site xindu --dry-run           # what is waiting for one site
+      govnews replay --site demo --dry-run            # what is waiting for one site
       govnews replay --db postgresql://archive@db/govnews --dir /var/lib/govnews/deadletter
     """
     # loaded when the command runs (extraction, dedup, MinHash), not by every `govnews` command
@@ -39,7 +40,8 @@ def replay_cmd(db_url: str | None, directory: str | None, site: str | None, any_
     from storage.archive import Archive
 
     folder = Path(directory) if directory else deadletter_dir()
-    files = letter_files(folder, site)
+    names = list(dict.fromkeys(site_names)) or [None]
+    files = [f for name in names for f in letter_files(folder, name)]
     if dry_run or not files:
         total = 0
         for path in files:
@@ -50,12 +52,15 @@ def replay_cmd(db_url: str | None, directory: str | None, site: str | None, any_
         return
     url = require_archive(resolve_db_url(db_url))
     click.echo(f"archive: {mask_url(url)}")
+    failed = False
     with Archive(url) as archive:
-        report = replay(archive, folder, site=site, any_db=any_db, db_url=url)
-    click.echo(report.summary())
-    for line in report.skipped_files:
-        click.echo(f"skipped {line}")
-    for line in report.errors[:20]:
-        click.echo(f"failed: {line}", err=True)
-    if report.failed:
+        for name in names:
+            report = replay(archive, folder, site=name, any_db=any_db, db_url=url)
+            click.echo(report.summary())
+            for line in report.skipped_files:
+                click.echo(f"skipped {line}")
+            for line in report.errors[:20]:
+                click.echo(f"failed: {line}", err=True)
+            failed = failed or bool(report.failed)
+    if failed:
         raise SystemExit(1)

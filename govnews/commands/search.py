@@ -5,22 +5,23 @@ import json
 
 import click
 
-from govnews.commands import db_option, require_archive, resolve_db_url
+from govnews.commands import db_option, require_archive, resolve_db_url, site_filter_option
 from govnews.dates import cli_date, local_iso, show_local
 
 
 @click.command("search")
 @db_option
 @click.argument("query", nargs=-1, required=True)
-@click.option("--site", metavar="NAME", help="Only this site (profile name).")
-@click.option("--since", metavar="DATE", help="Published on or after DATE (ISO, Asia/Shanghai).")
-@click.option("--until", metavar="DATE", help="Published before DATE.")
+@site_filter_option
+@click.option("--since", metavar="DATE",
+              help="Published (published_at) on or after DATE (ISO; Asia/Shanghai unless an offset is given).")
+@click.option("--until", metavar="DATE", help="Published before DATE (same format).")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="At most N hits.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per hit (for scripts).")
 @click.option("--attachments/--no-attachments", "with_attachments", default=True, show_default=True,
               help="Also search the text of attachments (hits name the attachment).")
 @click.option("--attachments-only", is_flag=True, help="Search only the text of attachments.")
-def search_cmd(db_url, query, site, since, until, limit, as_json, with_attachments, attachments_only):
+def search_cmd(db_url, query, site_names, since, until, limit, as_json, with_attachments, attachments_only):
     """Search archived articles; prints ranked hits with a highlighted «snippet».
 
     The query is converted to simplified Chinese first and matched against the
@@ -34,22 +35,31 @@ def search_cmd(db_url, query, site, since, until, limit, as_json, with_attachmen
     Examples:
       govnews search 乡村振兴
       govnews search 绵阳 科技城新区 --since 2024-01-01 --limit 5
-      govnews search 新區 --site mianyang          # traditional input works too
+      govnews search 新區 --site demo              # traditional input works too
       govnews search 营商环境 --json > hits.jsonl
     """
     from storage.search import search
 
     since_d, until_d = cli_date(since, "--since"), cli_date(until, "--until")
     url = require_archive(resolve_db_url(db_url))
-    hits: list = [] if attachments_only else search(url, " ".join(query), site=site, since=since_d, until=until_d,
-                                                    limit=limit)
+    text = " ".join(query)
+    names = list(dict.fromkeys(site_names)) or [None]      # --site is repeatable: each site, merged
+    hits: list = []
+    if not attachments_only:
+        hits = [h for name in names for h in search(url, text, site=name, since=since_d, until=until_d,
+                                                    limit=limit)]
+        if len(names) > 1:   # by score (newest first for short queries without one)
+            hits.sort(key=lambda h: (h.score is None, -(h.score or 0.0),
+                                     -(h.published_at.timestamp() if h.published_at else 0.0)))
+        hits = hits[:limit]
     if with_attachments or attachments_only:      # issue 16: hits in attachment text, after the article hits
         from storage.attachments import search_attachments
         from storage.db import make_engine
         engine = make_engine(url)
         try:
-            hits += search_attachments(engine, " ".join(query), site=site, since=since_d, until=until_d,
-                                       limit=max(0, limit - len(hits)))
+            for name in names:
+                hits += search_attachments(engine, text, site=name, since=since_d, until=until_d,
+                                           limit=max(0, limit - len(hits)))
         finally:
             engine.dispose()
     if as_json:
