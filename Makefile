@@ -17,7 +17,7 @@ install: $(BIN)/govnews
 
 ## Serve the bundled demo government site on 127.0.0.1, crawl it into data/archive.db, summarise.
 demo: install
-	DEMO_PORT=$(DEMO_PORT) DB=$(DB) bash scripts/demo.sh
+	BIN="$(BIN)" DEMO_PORT="$(DEMO_PORT)" DB="$(DB)" bash scripts/demo.sh
 
 ## Run the whole test suite (SQLite always; PostgreSQL/Redis when reachable, required under CI=true).
 test: install
