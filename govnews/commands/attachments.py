@@ -9,9 +9,10 @@ from govnews.commands import db_option, require_archive, resolve_db_url
 from govnews.dates import cli_date, local_iso, show_local
 
 
-def _size(n: int | None) -> str:
-    if n is None:
+def _size(size: int | None) -> str:
+    if size is None:
         return "-"
+    n = float(size)
     for unit in ("B", "KB", "MB", "GB"):
         if n < 1024 or unit == "GB":
             return f"{n:.0f}{unit}" if unit == "B" else f"{n:.1f}{unit}"
