@@ -18,8 +18,8 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
-    PrimaryKeyConstraint,
     MetaData,
+    PrimaryKeyConstraint,
     SmallInteger,
     String,
     Text,
@@ -32,7 +32,8 @@ from common.clock import utcnow
 from common.text import to_simplified
 from storage.enums import PageOutcome, RunStatus, Trigger, sql_in
 
-__all__ = ["NAMING_CONVENTION", "Article", "ArticleAttachment", "ArticleRevision", "Attachment", "AttachmentContent", "Base", "CrawlRun", "HttpValidator", "MinHashBand",
+__all__ = ["NAMING_CONVENTION", "Article", "ArticleAttachment", "ArticleRevision", "Attachment", "AttachmentContent",
+           "Base", "CrawlRun", "HttpValidator", "MinHashBand",
            "Page", "Sighting", "Site", "SiteLock", "SiteTemplate", "UTCDateTime", "utcnow"]
 
 NAMING_CONVENTION = {
