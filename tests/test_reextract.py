@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crawler.extract import extract
+from crawler.ingest import Reextractor
 from crawler.extract.article import Article
 from govnews.cli import main
 from storage.dedup import to_simplified
@@ -42,7 +43,7 @@ def row(archive, article_id):
 def test_reextract_updates_fields_text_hash_and_bands(archive):
     aid, good = archive_stale_copy(archive)
     before, bands_before = row(archive, aid)
-    report = reextract(archive, extract)
+    report = reextract(archive, Reextractor())
     after, bands_after = row(archive, aid)
     assert report.checked == 1 and report.updated == 1 and report.text_changed == 1
     assert after.title == good.title and after.title_simplified == to_simplified(good.title)
@@ -51,7 +52,7 @@ def test_reextract_updates_fields_text_hash_and_bands(archive):
     assert after.content_hash != before.content_hash
     assert bands_after and bands_after != bands_before
     assert archive.known_urls([URL]) == {URL}            # the sighting is untouched
-    again = reextract(archive, extract)
+    again = reextract(archive, Reextractor())
     assert again.unchanged == 1 and again.updated == 0   # idempotent
 
 
@@ -60,7 +61,7 @@ def test_dry_run_writes_nothing_and_missing_raw_pages_are_counted(archive):
     archive.store_article("demo", "http://127.0.0.1/x/t20240101_2.html",
                           Article(title="无原始页面", body="这是一篇没有原始页面记录的文章，用来检查重新抽取时的计数。"))
     before, _ = row(archive, aid)
-    report = reextract(archive, extract, dry_run=True)
+    report = reextract(archive, Reextractor(), dry_run=True)
     assert report.updated == 1 and report.no_raw_page == 1
     assert row(archive, aid)[0].title == before.title
 
