@@ -4,8 +4,9 @@ Items are :class:`crawler.items.FetchedPage` objects made by the spider (``kind`
 feed | sitemap | failed | refused). Nothing fetched is dropped silently: every item becomes a
 ``pages`` row with an outcome, and articles additionally an article / revision / sighting.
 
-* :class:`ExtractPipeline` classifies and extracts article pages (pure, on the reactor thread),
-  with the spider's profile hints;
+* :class:`ExtractPipeline` classifies and extracts article pages with the spider's profile hints, in a
+  worker thread (``GOVNEWS_EXTRACT_THREADS``, default 1, at once), so neither CPU-heavy pages nor the
+  contained extraction worker's deadline (:mod:`crawler.containment`) hold up the reactor;
 * :class:`StorePipeline` writes them to the archive in a worker thread (``deferToThread``), one
   write at a time (``GOVNEWS_STORE_THREADS``, default 1), so the reactor keeps downloading while the
   database works; a failed write goes to the dead-letter file (:class:`crawler.deadletter.DeadLetterGuard`).
@@ -30,6 +31,8 @@ logger = logging.getLogger(__name__)
 STORE_ENABLED_SETTING = "GOVNEWS_STORE_ENABLED"
 STORE_THREADS_SETTING = "GOVNEWS_STORE_THREADS"
 DEFAULT_STORE_THREADS = 1
+EXTRACT_THREADS_SETTING = "GOVNEWS_EXTRACT_THREADS"
+DEFAULT_EXTRACT_THREADS = 1
 
 
 class LimitedThreads:
@@ -52,10 +55,12 @@ class LimitedThreads:
 class ExtractPipeline:
     """Classify -> extract -> hostile check (:meth:`crawler.ingest.IngestService.extract`)."""
 
-    def __init__(self, crawler):
+    def __init__(self, crawler, *, in_thread: InThread | None = None):
         self.crawler = crawler
         self.ingest = IngestService(None, stats=crawler.stats, hints_for=self.hints_for)
         self._hints: dict[str, Any] | None = None
+        limit = crawler.settings.getint(EXTRACT_THREADS_SETTING, DEFAULT_EXTRACT_THREADS)
+        self.run = LimitedThreads(limit, in_thread) if in_thread is not None else LimitedThreads(limit)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -67,8 +72,10 @@ class ExtractPipeline:
             self._hints = profile_hints(getattr(self.crawler.spider, "profile", None))
         return self._hints
 
-    def process_item(self, item: FetchedPage) -> FetchedPage:
-        return self.ingest.extract(item)
+    async def process_item(self, item: FetchedPage) -> FetchedPage:
+        if item.kind != "article":       # nothing to extract: no thread hop
+            return self.ingest.extract(item)
+        return await self.run(self.ingest.extract, item)
 
 
 class StorePipeline:

@@ -69,6 +69,18 @@ class InlineThreads:
         return out["value"]
 
 
+class SyncExtract:
+    """An :class:`ExtractPipeline` whose ``process_item`` is awaited in place (threads stood in by
+    :class:`InlineThreads`), so a test reads like the pipeline chain."""
+
+    def __init__(self, crawler):
+        self.threads = InlineThreads()
+        self.pipe = ExtractPipeline(crawler, in_thread=self.threads)
+
+    def process_item(self, page):
+        return asyncio.run(self.pipe.process_item(page))
+
+
 def store_pipeline(crawler):
     threads = InlineThreads()
     pipe = StorePipeline(crawler, in_thread=threads)
@@ -78,7 +90,7 @@ def store_pipeline(crawler):
 
 def test_extract_article_blocked_and_non_article_items():
     crawler = crawler_for()
-    pipe = ExtractPipeline(crawler)
+    pipe = SyncExtract(crawler)
     art = pipe.process_item(item("http://127.0.0.1/x/t20211029_1.html", FIXTURE.read_bytes()))
     assert art.outcome == "article" and art.article.title and "(qū)" not in art.article.body
     waf = pipe.process_item(item("http://127.0.0.1/x/t20211029_2.html", WAF))
@@ -87,6 +99,8 @@ def test_extract_article_blocked_and_non_article_items():
     assert lst.outcome == "list"
     assert crawler.stats.get_value("govnews/outcome/article") == 1
     assert crawler.stats.get_value("govnews/outcome/blocked") == 1
+    assert len(pipe.threads.threads) == 2 and threading.current_thread() not in pipe.threads.threads, \
+        "article pages are extracted off the calling (reactor) thread; other kinds need no hop"
 
 
 def test_extract_pipeline_applies_the_spider_profile_hints():
@@ -105,13 +119,13 @@ def test_extraction_errors_are_recorded_not_raised(monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("parser exploded")
     monkeypatch.setattr(ingest, "extract_page", boom)
-    out = ExtractPipeline(crawler_for()).process_item(item("http://127.0.0.1/x/t20211029_3.html", FIXTURE.read_bytes()))
+    out = SyncExtract(crawler_for()).process_item(item("http://127.0.0.1/x/t20211029_3.html", FIXTURE.read_bytes()))
     assert out.outcome == "failed" and out.reason.startswith("extract_error: RuntimeError: parser exploded")
 
 
 def test_store_pipeline_records_pages_and_marks_duplicates_off_the_calling_thread(db_url, tmp_path):
     crawler = crawler_for(db_url, tmp_path)
-    extract = ExtractPipeline(crawler)
+    extract = SyncExtract(crawler)
     store, threads = store_pipeline(crawler)
 
     def run(page):
