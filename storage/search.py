@@ -52,7 +52,8 @@ SHORT_PROBE = 2_000      # fts5vocab instances counted before a short term is ca
 RANK_WINDOW = 500        # relevance-ranked among the newest N matches (index-ordered top-k)
 GRAMS_INDEX = "ix_articles_grams"   # PostgreSQL, migration 0007
 PG_RANK_WINDOW = 200     # PostgreSQL: ranking reads each body (TOAST), so its window is smaller
-COMMON_FREQ = 0.02       # PostgreSQL: a term in >= 2 % of the articles is read in id order, not from GIN
+COMMON_FREQ = 0.05       # PostgreSQL: a term in >= 5 % of the articles is read in id order, not from GIN
+COMMON_SCAN = 4_000      # PostgreSQL: ... among the newest N articles (then the indexes)
 GRAM_STATS_TTL = 600.0   # seconds the gram statistics are kept
 GRAMS_EXPR = "govnews_grams(coalesce(a.title_simplified, a.title, '') || ' ' || coalesce(a.body_simplified, ''))"
 TITLE_WEIGHT = 10.0
@@ -295,14 +296,32 @@ def _search_pg(conn, terms, site, since, until, limit) -> list[Hit]:
     est = {t: _estimate(t, freqs) for t in terms}
     rarest = min(terms, key=lambda t: (est[t] if est[t] is not None else 1.0, -len(t)))
     common = freqs is not None and all(e is not None and e >= COMMON_FREQ for e in est.values())
+    bounded = False
     if common:
         # every term is in a good share of the articles: read in id DESC order and stop at the
-        # window (the GIN bitmap would fetch and recheck every match first)
+        # window (the GIN bitmap would fetch and recheck every match first), among the newest
+        # COMMON_SCAN articles only: the estimate is an upper bound (a phrase of common pairs can
+        # be rare), and a term with fewer than `limit` matches there goes to the indexes below
         conn.execute(text("SET LOCAL enable_bitmapscan = off"))
-    elif len(rarest) <= 2 and freqs is not None:
+        lo = conn.execute(text("SELECT id FROM articles ORDER BY id DESC OFFSET :n LIMIT 1"),
+                          {"n": COMMON_SCAN - 1}).scalar()
+        if lo is not None:
+            rows = _pg_query(conn, terms, dict(params, lo=lo), likes + " AND a.id >= :lo", flt, title)
+            if len(rows) >= limit:
+                return _hits(rows, terms)
+            bounded = True
+        else:
+            return _hits(_pg_query(conn, terms, params, likes, flt, title), terms)
+    if bounded:
+        conn.execute(text("SET LOCAL enable_bitmapscan = on"))
+    if len(rarest) <= 2 and freqs is not None and not common:
         # a rare 1-2 character term: its gram is in the index of migration 0007 (exact, no recheck)
         params["grams"] = term_grams(rarest)
         likes = f"{GRAMS_EXPR} @> CAST(:grams AS text[]) AND " + likes
+    return _hits(_pg_query(conn, terms, params, likes, flt, title), terms)
+
+
+def _pg_query(conn, terms, params, likes, flt, title):
     if any(len(t) >= 3 for t in terms):
         score_parts = []
         for i, t in enumerate(terms):
@@ -325,5 +344,4 @@ def _search_pg(conn, terms, site, since, until, limit) -> list[Hit]:
            "a.published_at AS published_at, a.first_seen AS first_seen, a.body_simplified AS body, "
            f"h.score AS score FROM ({inner}) h JOIN articles a ON a.id = h.id "
            "JOIN sites s ON s.id = a.site_id ORDER BY h.score DESC NULLS LAST, a.id DESC")
-    rows = conn.execute(_stmt(sql, params), params).all()
-    return _hits(rows, terms)
+    return conn.execute(_stmt(sql, params), params).all()

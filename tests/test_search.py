@@ -253,6 +253,8 @@ def test_rare_and_common_paths_agree(filled, monkeypatch):
     monkeypatch.setattr(search_mod, "_gram_freqs", lambda conn: {})
     common = {q: sorted(_ids(url, q)) for q in SAME_QUERIES}
     assert rare == common
+    monkeypatch.setattr(search_mod, "COMMON_SCAN", 2)     # PG: too few matches among the newest 2
+    assert {q: sorted(_ids(url, q)) for q in SAME_QUERIES} == rare
     monkeypatch.setattr(search_mod, "RANK_WINDOW", 1)     # SQLite: rank only the newest match's window
     monkeypatch.setattr(search_mod, "PG_RANK_WINDOW", 1)
     assert set(_ids(url, "营商环境")) <= {ids[1], ids[3]} and len(_ids(url, "营商环境")) == 1
