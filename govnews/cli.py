@@ -22,6 +22,8 @@ COMMANDS = [
     ("govnews.commands.enqueue", "enqueue_cmd"),
     ("govnews.commands.worker", "worker_cmd"),
     ("govnews.commands.replay", "replay_cmd"),
+    ("govnews.commands.links", "links_cmd"),          # issue 13 (DISCOVERY)
+    ("govnews.commands.discover", "discover_cmd"),    # issue 13 (DISCOVERY)
     ("govnews.commands.attachments", "attachments_cmd"),   # issue 16 (ATTACH)
     ("govnews.commands.serve", "serve_cmd"),
     ("govnews.commands.feed", "feed_cmd"),

@@ -78,9 +78,24 @@ def inline_scripts(text: str, limit: int = MAX_SCRIPT_CHARS) -> list[str]:
     return out
 
 
+MAX_CALLS = 50          # createPageHTML / API calls looked at per page
+_JS_MEMO: dict[tuple[int, int, str], str | None] = {}
+
+
 def _js_value(scripts: str, name: str) -> str | None:
+    """The value of ``var name = …`` in ``scripts`` (memoized per text: hostile pages repeat names)."""
     if name.isdigit():
         return name
+    key = (id(scripts), len(scripts), name)
+    if key in _JS_MEMO:
+        return _JS_MEMO[key]
+    if len(_JS_MEMO) > 4096:
+        _JS_MEMO.clear()
+    _JS_MEMO[key] = value = _js_lookup(scripts, name)
+    return value
+
+
+def _js_lookup(scripts: str, name: str) -> str | None:
     m = re.search(_INT_VAR_RE.format(name=re.escape(name)), scripts)
     if m:
         return m.group(1)
@@ -121,7 +136,9 @@ def create_page_seq(text: str, base_url: str, *, max_pages: int = DEFAULT_MAX_PA
     ``zwgklist_2.shtml`` …) and ``(pages, current, name, ext, records)``; arguments may be variables
     (``var countPage = 28``). More than ``max_pages`` pages are cut to ``max_pages``
     (``refusals["paging_capped"]``). Returns ``(None, None)`` when there is no usable call."""
-    for m in _CPH_RE.finditer(text):
+    for n_call, m in enumerate(_CPH_RE.finditer(text)):
+        if n_call >= MAX_CALLS:
+            break
         args = _call_args(text, m.end())
         # the (name, ext) pair: two consecutive strings, the second a page extension
         def arg(i: int, args=args) -> str:
@@ -253,11 +270,11 @@ def json_items(text: str, base_url: str, *, limit: int = MAX_JSON_ITEMS,
         key = m.group(1).lower()
         value = (m.group(2) if m.group(2) is not None else m.group(3) or "").strip()
         if key in URL_KEYS and _URLISH_RE.match(value) and not P.BINARY_EXT_RE.search(value.split("?", 1)[0]):
-            urls.append((m.start(), value))
-            if len(urls) > limit:
+            if len(urls) >= limit:
                 if refusals is not None:
                     refusals["json_items_capped"] += 1
                 break
+            urls.append((m.start(), value))
         elif key in TITLE_KEYS and value:
             titles.append((m.start(), value))
         elif ("date" in key or "time" in key) and _DATEISH_RE.search(value):
@@ -324,7 +341,9 @@ def api_urls(scripts: str, base_url: str, limit: int = 50) -> list[str]:
     …, data: {…}})``, ``axios``), with string variables resolved and page variables set to 1."""
     out: list[str] = []
     for regex in (_API_CALL_RE, _AJAX_URL_RE):
-        for m in regex.finditer(scripts):
+        for n_call, m in enumerate(regex.finditer(scripts)):
+            if n_call >= MAX_CALLS:
+                break
             value = _eval_concat(m.group(1), scripts)
             if not value or value.startswith(("javascript:", "data:")) or P.BINARY_EXT_RE.search(value.split("?")[0]):
                 continue

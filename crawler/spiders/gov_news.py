@@ -21,7 +21,7 @@ from twisted.python.failure import Failure
 from crawler.challenge import challenge_reason
 from crawler.discovery import feeds
 from crawler.discovery import links as L
-from crawler.discovery.analyze import analyze_page
+from crawler.discovery.analyze import MAX_PARSE_CHARS, analyze_page
 from crawler.discovery.report import STATS_LISTS, STATS_UNCLASSIFIED, SkipReport
 from crawler.discovery.scripts import next_data_page
 from crawler.discovery.templates import TemplateBook
@@ -155,7 +155,7 @@ class GovNewsSpider(scrapy.Spider):
         text = decode_body(response)
         base = response.url
         is_data = bool(meta.get(DATA)) or "json" in ctype.lower()
-        tree = None if is_data else L.parse_html(text)
+        tree = None if is_data else L.parse_html(text[:MAX_PARSE_CHARS])   # bounded (page_truncated)
         yield self.page_item(response, "list")
         depth, page_no = meta.get(DEPTH, 0), meta.get(PAGE_NO, 0)
 
