@@ -120,7 +120,7 @@ def record_page(conn: Connection, row: Mapping[str, Any]) -> int:
     """Insert a row made by :func:`page_row`; returns ``page_id``. Bytes already stored for the
     same URL are not stored again: the row points at the page that holds them."""
     values = dict(row)
-    if values.get("raw") is not None and values.get("length"):
+    if values.get("raw") is not None:
         holder = blob_holder(conn, values["url"], values.get("sha256"))
         if holder is not None:
             values["raw"] = None

@@ -99,6 +99,41 @@ def test_a_good_crawl_is_ok_with_a_summary(sqlite_url, tmp_path, demo):
     again = govnews("crawl", str(profile), "--db", sqlite_url, "-v", home=tmp_path)
     assert again.returncode == 0 and "[scrapy.core.engine] INFO" in again.stderr      # -v: INFO
     assert last_run(sqlite_url)["status"] == "ok", "a recrawl with nothing new is ok, not empty"
+    # issue 14: unchanged pages fetched again (list pages, non-articles) add a fetch record, not a
+    # blob; without conditional GET every list page comes back whole
+    third = govnews("crawl", str(profile), "--db", sqlite_url, "-s", "GOVNEWS_CONDITIONAL_GET=0", home=tmp_path)
+    assert third.returncode == 0, third.stderr[-2000:]
+    from sqlalchemy import text
+
+    from storage.db import make_engine
+    engine = make_engine(sqlite_url)
+    with engine.connect() as conn:
+        copies = conn.execute(text("SELECT url, sha256, count(*) FROM pages WHERE raw IS NOT NULL "
+                                   "GROUP BY url, sha256 HAVING count(*) > 1")).all()
+        pointers = conn.scalar(text("SELECT count(*) FROM pages WHERE raw_page_id IS NOT NULL"))
+    engine.dispose()
+    assert copies == [] and pointers > 0
+
+
+def test_progress_lines_when_asked(sqlite_url, tmp_path, demo):
+    """`govnews crawl` on a terminal sets GOVNEWS_PROGRESS: the crawl prints a progress line a second."""
+    from crawler.profiles import load_profile
+    from govnews.commands.crawl import Progress
+    from govnews.runner import PROGRESS_ENV, PROGRESS_MARKER, run_crawl
+
+    lines = []
+    profile = load_profile(str(write_profile(tmp_path, demo.url)))
+    res = run_crawl(profile, db_url=sqlite_url, env={PROGRESS_ENV: "1"}, on_line=lines.append,
+                    command=None, time_limit=120)
+    assert res.status == "ok"
+    progress = [line for line in lines if line.startswith(PROGRESS_MARKER)]
+    assert progress, "no progress line"
+    import json
+    assert set(json.loads(progress[-1][len(PROGRESS_MARKER):])) == {"pages", "new", "dup", "failed", "queue"}
+    shown = Progress(enabled=True)
+    shown.on_line(progress[-1])
+    assert shown.bar is not None and shown.bar.n == json.loads(progress[-1][len(PROGRESS_MARKER):])["pages"]
+    shown.close()
 
 
 def test_bad_hint_is_a_profile_error_before_crawling(sqlite_url, tmp_path, demo):

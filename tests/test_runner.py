@@ -343,3 +343,20 @@ def _main_thread_interrupt(on_line):
         except KeyboardInterrupt:
             _thread.interrupt_main()
     return wrapped
+
+
+def test_the_crawls_failed_or_empty_verdict_stands_and_is_logged_with_its_reason(caplog):
+    """Issue 14: the runner never turns the crawl's `failed`/`empty` into `ok`; the daemon's log
+    (the runner's logger) flags them with the reason."""
+    import logging
+
+    for verdict, level in (("failed", logging.ERROR), ("empty", logging.WARNING)):
+        store = FakeStore(recorded=verdict)
+        store.recorded_reason = lambda run_id: "every request failed (connection_refused=5)"
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="govnews.runner"):
+            res = run_crawl(profile(), store=store, command=[PY, "-c", "pass"], cwd=".")
+        assert res.status == verdict and res.exit_code == 0
+        assert store.runs[res.run_id]["reason"] == "every request failed (connection_refused=5)"
+        [rec] = [r for r in caplog.records if "finished" in r.getMessage()]
+        assert rec.levelno == level and "connection_refused=5" in rec.getMessage()

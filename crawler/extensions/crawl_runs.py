@@ -13,9 +13,10 @@ could not start (``start_error``); each with a one-line ``reason``. Under the ru
 runner keeps them.
 
 No holes: when the site's previous run did not end cleanly (``interrupted``, ``timeout``, ``failed``,
-or a ``running`` row left by a killed process), this crawl is a full walk (``spider.full_walk``):
-incremental paging stops at the first list page with nothing new, which would otherwise leave the
-articles the interrupted run never reached unarchived for good.
+or a ``running`` row left by a killed process), this crawl catches up (``spider.catch_up``, see
+:mod:`crawler.spidermiddlewares.incremental`): every column is paged to its end as on a first crawl
+(archived articles are still not requested again), instead of stopping at the first list page with
+nothing new, which would leave the articles the interrupted run never reached unarchived for good.
 
 Settings: ``GOVNEWS_RUNS_ENABLED`` (default True), ``GOVNEWS_LOCK_TTL`` (seconds, default 600; the
 lease is renewed every TTL/3). Environment: ``GOVNEWS_RUN_ID`` (the scheduler's run row).
@@ -178,10 +179,10 @@ class CrawlRunExtension:
         self.locked = True
         prev = self.previous
         if prev and prev["status"] in INCOMPLETE_STATUSES and not getattr(spider, "full_walk", False):
-            spider.full_walk = True
-            self.crawler.stats.set_value("govnews/full_walk_after_run", prev["id"])
-            logger.warning("the previous run of %s (run %s) ended %s: walking every list page this time, so "
-                           "what it did not reach is archived", spider.site, prev["id"], prev["status"])
+            spider.catch_up = True
+            self.crawler.stats.set_value("govnews/catch_up_after_run", prev["id"])
+            logger.warning("the previous run of %s (run %s) ended %s: walking every column to its end this "
+                           "time, so what it did not reach is archived", spider.site, prev["id"], prev["status"])
         self._renew = task.LoopingCall(self._renew_lock, spider.site)
         self._renew.start(max(self.ttl / 3, 1.0), now=False)
         if os.environ.get(PROGRESS_ENV):

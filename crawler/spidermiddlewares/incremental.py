@@ -6,6 +6,11 @@ page ends its pagination when it brings no article that is new both to the archi
 this crawl) and to its own pagination chain. In a distributed run, articles another worker scheduled
 this run count as new (``crawler.distributed.bound_run``).
 
+Catching up (``spider.catch_up``, set by the run extension when the site's previous run was
+interrupted, timed out or failed): a list page counts its article links as new unless its own
+pagination chain already brought them, i.e. columns are paged to their end as on a first crawl, while
+a chain that only repeats the same links still stops; archived articles are still skipped.
+
 Settings: ``GOVNEWS_INCREMENTAL`` (default True). A full walk (``spider.full_walk``) never stops paging.
 """
 from __future__ import annotations
@@ -76,10 +81,11 @@ class IncrementalMiddleware:
         # a column whose first page was already linked from the home page goes on; a topic chain or
         # calendar whose pages only repeat the same sidebar, or hold no article link at all, stops
         chain = self.chains.setdefault(response.meta.get(CHAIN) or response.url, set())
-        known_before_run = known - self.passed - run_seen
+        spider = self.crawler.spider
+        known_before_run = set() if getattr(spider, "catch_up", False) else known - self.passed - run_seen
         fresh = [r for r in articles if r.url not in known_before_run and r.url not in chain]
         chain.update(r.url for r in articles)
-        stop_paging = not fresh and not getattr(self.crawler.spider, "full_walk", False)
+        stop_paging = not fresh and not getattr(spider, "full_walk", False)
         for o in outputs:
             if isinstance(o, Request):
                 if o.meta.get(KIND) == "article":

@@ -45,7 +45,7 @@ def reextract_cmd(db_url: str | None, sites_dir: str | None, site_names: tuple[s
 
     since_d = cli_date(since, "--since")
     extract = Reextractor(sites_dir)
-    names = list(dict.fromkeys(site_names)) or [None]       # --site is repeatable
+    names: list[str | None] = list(dict.fromkeys(site_names)) or [None]       # --site is repeatable
     totals: dict = {}
     texts: dict = {}
     with Archive(require_archive(resolve_db_url(db_url))) as archive:

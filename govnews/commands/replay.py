@@ -40,7 +40,7 @@ def replay_cmd(db_url: str | None, directory: str | None, site_names: tuple[str,
     from storage.archive import Archive
 
     folder = Path(directory) if directory else deadletter_dir()
-    names = list(dict.fromkeys(site_names)) or [None]
+    names: list[str | None] = list(dict.fromkeys(site_names)) or [None]
     files = [f for name in names for f in letter_files(folder, name)]
     if dry_run or not files:
         total = 0

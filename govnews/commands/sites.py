@@ -53,9 +53,9 @@ def sites_cmd(sites_dir: str | None, as_json: bool, check: bool, names: tuple[st
     if check:
         for p in good:
             click.echo(f"ok      {p.name:<20} {p.path}")
-        for where, exc in broken.items():
+        for where, err in broken.items():
             click.echo(f"BROKEN  {where}")
-            for line in exc.errors:
+            for line in err.errors:
                 click.echo(f"        {line.removeprefix(where + ': ')}")
         click.echo(f"{len(good)} ok, {len(broken)} broken", err=True)
         sys.exit(1 if broken else 0)
@@ -68,10 +68,10 @@ def sites_cmd(sites_dir: str | None, as_json: bool, check: bool, names: tuple[st
         else:
             mark = "" if p.verified else "  [unverified]"
             click.echo(f"{p.name:<20} {_when(p):<32} {p.title}{mark}")
-    for where, exc in broken.items():
+    for where, err in broken.items():
         if as_json:
-            click.echo(json.dumps({"path": where, "error": str(exc), "errors": exc.errors}, ensure_ascii=False))
+            click.echo(json.dumps({"path": where, "error": str(err), "errors": err.errors}, ensure_ascii=False))
         else:
-            click.echo(f"BROKEN  {where}: {str(exc).removeprefix(where + ': ')}")
+            click.echo(f"BROKEN  {where}: {str(err).removeprefix(where + ': ')}")
     if broken and not as_json:
         click.echo(f"{len(broken)} broken profile(s): `govnews sites --check` lists every problem", err=True)
