@@ -30,6 +30,8 @@ ANCHOR_XPATH = "//a[@href]"
 MAX_DATASTORES = 50
 MAX_RECORDS = 5000
 MAX_DATAPROXY_PAGES = 500
+#: anchors of one page :func:`extract_links` looks at
+MAX_LINKS = 20000
 #: URLs longer than this are never classified by pattern (``skip``): keeps every regex linear
 MAX_CLASSIFY_URL = 2048
 FEED_LINK_XPATH = "//link[@rel='alternate'][@href]"
@@ -90,7 +92,11 @@ def extract_links(text: str, base_url: str, tree: etree._Element | None = None) 
         return []
     seen: set[str] = set()
     out: list[Link] = []
-    for a in tree.xpath(ANCHOR_XPATH):
+    for n, a in enumerate(tree.iter("a")):
+        if n >= MAX_LINKS:
+            break
+        if a.get("href") is None:
+            continue
         url = absolute(a.get("href"), base_url)
         if not url or url in seen:
             continue
@@ -134,6 +140,7 @@ def create_page_html(text: str, base_url: str) -> Paging | None:
     total, current = _js_int(text, m.group(1)), _js_int(text, m.group(2))
     if not total or total <= 1:
         return None
+    total = min(total, MAX_DATAPROXY_PAGES)   # createPageHTML(1e9, ...): capped
     prefix, ext = m.group(3), m.group(4)
     urls = [absolute(f"{prefix}.{ext}" if n == 0 else f"{prefix}_{n}.{ext}", base_url) for n in range(total)]
     current = current if current is not None and 0 <= current < total else 0
