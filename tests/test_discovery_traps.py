@@ -34,3 +34,13 @@ def test_page_budget():
     b = CrawlBudget(max_pages=3)
     assert [b.admit(f"http://a.cn/{n}.html") for n in range(5)] == [True, True, True, False, False]
     assert b.refused["page_budget"] == 2
+
+
+def test_paging_is_exempt_from_query_variants_unless_the_profile_sets_the_limit():
+    from crawler.discovery.traps import CrawlBudget
+
+    free = CrawlBudget(max_query_variants=2)
+    assert all(free.admit(f"http://a.gov.cn/list.jsp?page={n}", paging=True) for n in range(10))
+    strict = CrawlBudget(max_query_variants=2, paging_query_variants=True)
+    admitted = [strict.admit(f"http://a.gov.cn/list.jsp?page={n}", paging=True) for n in range(10)]
+    assert admitted.count(True) == 2 and strict.refused["query_variants"] == 8

@@ -53,3 +53,14 @@ def test_extract_page_matches_classify_then_extract():
             assert art.to_dict() == extract(data, url).to_dict(), path
         else:
             assert art is None
+
+
+def test_a_not_found_page_reached_through_an_article_link_is_still_a_soft_404():
+    from crawler.extract.classify import classify_page
+
+    page = ("<html><head><title>页面不存在</title></head><body><div class='err'><p>对不起，您访问的页面不存在"
+            "或已被删除。</p><a href='/'>返回首页</a></div></body></html>").encode()
+    assert classify_page(page, "http://a.gov.cn/a/1.html", 200, "text/html", expect_article=True)[0] == "soft404"
+    notice = ("<html><head><title>关于清理过期公告的通知</title></head><body><p>根据工作安排，2023年以前的过期公告"
+              "已被删除，如需查询请联系县政府办公室，电话0816-1234567。特此通知。</p></body></html>").encode()
+    assert classify_page(notice, "http://a.gov.cn/a/2.html", 200, "text/html", expect_article=True)[0] == "article"

@@ -26,6 +26,9 @@ class CrawlBudget:
     max_depth: int = DEFAULT_MAX_DEPTH
     max_query_variants: int = DEFAULT_MAX_QUERY_VARIANTS
     max_pagination: int = DEFAULT_MAX_PAGINATION
+    #: apply ``max_query_variants`` to paging requests too (a profile that sets the hint asks for it:
+    #: its ``?page=N`` chain is a trap there); by default paging is bounded by ``max_pagination``
+    paging_query_variants: bool = False
     scheduled: int = 0
     refused: Counter = field(default_factory=Counter)
     _variants: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
@@ -36,7 +39,8 @@ class CrawlBudget:
 
         The query-variant limit (calendars, facets: endless ``?x=...`` variants of one path) is not
         applied to ``kind="article"`` requests (``show.asp?id=N`` articles are bounded by the page
-        budget) nor to ``paging`` requests (bounded by ``max_pagination``)."""
+        budget) nor, unless ``paging_query_variants``, to ``paging`` requests (bounded by
+        ``max_pagination``)."""
         parts = urlsplit(url)
         if len(url) > MAX_URL_LENGTH:
             return "url_too_long"
@@ -53,7 +57,7 @@ class CrawlBudget:
             return "depth"
         if pagination > self.max_pagination:
             return "pagination"
-        if parts.query and kind != "article" and not paging:
+        if parts.query and kind != "article" and self._counts_variants(paging):
             key = f"{parts.hostname}{parts.path}"
             variants = self._variants[key]
             if parts.query not in variants and len(variants) >= self.max_query_variants:
@@ -61,6 +65,9 @@ class CrawlBudget:
         if self.scheduled >= self.max_pages:
             return "page_budget"
         return None
+
+    def _counts_variants(self, paging: bool) -> bool:
+        return not paging or self.paging_query_variants
 
     def admit(self, url: str, *, depth: int = 0, pagination: int = 0, kind: str | None = None,
               paging: bool = False) -> bool:
@@ -70,7 +77,7 @@ class CrawlBudget:
             self.refused[reason] += 1
             return False
         parts = urlsplit(url)
-        if parts.query and kind != "article" and not paging:
+        if parts.query and kind != "article" and self._counts_variants(paging):
             self._variants[f"{parts.hostname}{parts.path}"].add(parts.query)
         self.scheduled += 1
         return True

@@ -76,6 +76,9 @@ SOFT404_RES = (re.compile(r"(?<![0-9A-Za-z.])404(?![0-9A-Za-z.,%]|\s*[名个位�
                           r"页面不存在|页面未找到|找不到(?:该|您要的)?页面|页面已删除|文章不存在|信息不存在|已被删除|"
                           r"Not Found", re.I),)
 SOFT404_MAX_TEXT = 400
+#: reached through an article link, a short page is a soft 404 only when its <title> says so, or when
+#: all it says is a not-found line (a short notice may mention 已被删除 in its text)
+SOFT404_EXPECTED_MAX_TEXT = 40
 #: a paragraph this long marks an article
 ARTICLE_MIN_PARAGRAPH = 120
 #: hard-wrapped articles: this much text in lines of at least PROSE_LINE_MIN characters
@@ -168,6 +171,13 @@ def article_signal(tree, text: str | None = None) -> str | None:
     return None
 
 
+def _not_found(tree, lines: list[str], total: int, expect_article: bool) -> bool:
+    title = (tree.findtext(".//title") or "")[:1024]
+    if expect_article and total > SOFT404_EXPECTED_MAX_TEXT:
+        return any(rx.search(title) for rx in SOFT404_RES)
+    return any(rx.search(" ".join(lines) + " " + title) for rx in SOFT404_RES)
+
+
 def classify_decoded(data: bytes, text: str, tree, status: int | None = 200, *,
                      expect_article: bool = False) -> tuple[str, str | None]:
     """Classify a page already decoded to ``text`` and parsed to ``tree`` (read only).
@@ -192,9 +202,7 @@ def classify_decoded(data: bytes, text: str, tree, status: int | None = 200, *,
     if status in (404, 410):
         return "soft404", f"http {status}"
     signal = article_signal(tree, text)
-    if total <= SOFT404_MAX_TEXT and not signal and not expect_article \
-            and any(rx.search(" ".join(lines) + " " + (tree.findtext(".//title") or "")[:1024])
-                    for rx in SOFT404_RES):
+    if total <= SOFT404_MAX_TEXT and not signal and _not_found(tree, lines, total, expect_article):
         return "soft404", "not-found text"
     if status and status >= 400:
         return "not_article", f"http {status}"

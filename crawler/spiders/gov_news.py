@@ -93,7 +93,8 @@ class GovNewsSpider(scrapy.Spider):
         budget_pages = int(max_pages) if max_pages else hints.max_pages
         self.budget = CrawlBudget(
             **{k: v for k, v in (("max_pages", budget_pages), ("max_depth", hints.max_depth),
-                                 ("max_query_variants", hints.max_query_variants)) if v is not None}
+                                 ("max_query_variants", hints.max_query_variants)) if v is not None},
+            paging_query_variants=hints.max_query_variants is not None,
         )
         self.book = TemplateBook()       # article templates learned (seeded from the archive at start)
         self.skips = SkipReport()         # list pages without article links, unclassified link shapes
