@@ -61,3 +61,17 @@ def test_attachment_ext():
     assert attachment_ext("http://a/downfile.jsp?filename=a.xlsx") == "xlsx"
     assert attachment_ext("http://a/download.jsp?id=1", "通知.docx") == "docx"
     assert attachment_ext("http://a/download.jsp?id=1", "通知") is None
+
+
+def test_malformed_bracketed_hosts_are_skipped_not_raised():
+    """``http://[bad/`` makes urllib raise ValueError; such links are no attachments, and the page
+    still extracts (found by the hypothesis test over mutated corpus pages)."""
+    from crawler.extract import extract_page
+
+    page = ('<html><body><div class="TRS_Editor"><p>' + "正文内容" * 40 + '</p><img src="http://[x/a.png">'
+            '<a href="http://[abc/f.pdf">附件1.pdf</a><a href="http://a[b]/g.pdf">附件2.pdf</a>'
+            '<a href="/files/ok.pdf">附件3.pdf</a></div></body></html>').encode()
+    outcome, _reason, art = extract_page(page, "http://www.example.gov.cn/art/2024/1/1/art_1_1.html",
+                                         status=200, content_type="text/html")
+    assert outcome == "article"
+    assert [a["url"] for a in art.attachments] == ["http://www.example.gov.cn/files/ok.pdf"]

@@ -127,8 +127,11 @@ def _absolute(href: str, base: str | None) -> str | None:
         href = href.replace("\\", "/")
     if not href or href.lower().startswith(_SKIP_SCHEMES):
         return None
-    url = urljoin(base or "", href)
-    parts = urlsplit(url)
+    try:
+        url = urljoin(base or "", href)
+        parts = urlsplit(url)
+    except ValueError:                          # "http://[bad/": not a URL a crawler could fetch
+        return None
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return None
     return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, ""))
@@ -150,7 +153,10 @@ def find_attachments(tree: Any, url: str | None = None) -> list[dict[str, str]]:
     base = url
     for b in tree.iter("base"):
         if b.get("href"):
-            base = urljoin(url or "", b.get("href"))
+            try:
+                base = urljoin(url or "", b.get("href"))
+            except ValueError:
+                pass
             break
     out: list[dict[str, str]] = []
     seen: set[str] = set()

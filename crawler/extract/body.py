@@ -315,7 +315,10 @@ def images(container, base_url: str | None) -> list[Image]:
         src = next((img.get(a) for a in IMG_SRC_ATTRS if img.get(a)), None)
         if not src or src.startswith("data:"):
             continue
-        src = urljoin(base_url, src.strip()) if base_url else src.strip()
+        try:
+            src = urljoin(base_url, src.strip()) if base_url else src.strip()
+        except ValueError:              # "http://[bad/": not a URL
+            continue
         if src in seen:
             continue
         seen.add(src)
