@@ -150,8 +150,8 @@ class ContainedExtractor:
             future = self._pool().submit(fn, *args, **kwargs)
             deadline = time.monotonic() + self.limits.timeout
             while True:
-                try:
-                    return future.result(timeout=POLL_SECONDS)
+                try:   # never wait past the deadline: a result that comes later is a timeout
+                    return future.result(timeout=max(0.0, min(POLL_SECONDS, deadline - time.monotonic())))
                 except FutureTimeout:
                     pass
                 except BrokenProcessPool:
