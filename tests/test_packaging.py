@@ -134,7 +134,7 @@ def test_every_data_file_of_the_checkout_is_in_the_wheel(installed):
     missing = []
     for package in ("common", "crawler", "storage", "govnews"):
         for path in (REPO / package).rglob("*"):
-            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
-                if not (site / path.relative_to(REPO)).is_file():
-                    missing.append(str(path.relative_to(REPO)))
+            shipped = path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+            if shipped and not (site / path.relative_to(REPO)).is_file():
+                missing.append(str(path.relative_to(REPO)))
     assert not missing, f"not in the wheel: {missing}"

@@ -7,8 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crawler.extract import extract
-from crawler.ingest import Reextractor
 from crawler.extract.article import Article
+from crawler.ingest import Reextractor
 from govnews.cli import main
 from storage.dedup import to_simplified
 from storage.models import Article as ArticleRow
