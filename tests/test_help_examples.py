@@ -22,10 +22,7 @@ from tests.support.crawl import scrapy_crawl, write_profile
 NOT_RUN = {"serve-demo", "schedule", "worker", "serve", "enqueue", "discover"}
 #: examples of other engineers' commands known not to work yet: (command, line) -> why. strict xfail:
 #: when one starts working the test says so and the entry goes
-KNOWN_BROKEN: dict[tuple[str, str], str] = {
-    ("extract", "govnews extract page.html --profile example-gov --status 412"):
-        "EXTRACT2: the example names a profile that does not exist (use --profile demo)",
-}
+KNOWN_BROKEN: dict[tuple[str, str], str] = {}
 EXTERNAL = re.compile(r"postgresql://|redis://|/etc/|/var/|/srv/|/opt/|https?://(?!127\.0\.0\.1)|\.\.\.")
 
 

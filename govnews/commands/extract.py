@@ -41,7 +41,7 @@ def extract_cmd(files, url, encoding, profile_name, sites_dir, status, expect_ar
     Examples:
       govnews extract page.html
       govnews extract page.html --url http://www.example.gov.cn/xwzx/202110/t20211029_693200.html
-      govnews extract page.html --profile example-gov --status 412
+      govnews extract page.html --profile demo --status 412
       govnews extract mirror/*.html --encoding gbk > predictions.jsonl
     """
     from common.clock import utcnow
