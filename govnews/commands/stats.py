@@ -13,6 +13,7 @@ from govnews.scheduling import load_profile_dir, site_health
 from storage.db import mask_url
 from storage.models import Article, CrawlRun, Sighting, Site
 from storage.runs import latest_runs_by_site
+from storage.templates import templates_by_site
 
 RECENT_RUNS = 10
 
@@ -86,6 +87,12 @@ def _print_stats(engine: Engine, url: str, sites_dir: str | None, n_runs: int,
         last = f"{show_local(run['started_at'])} {FLAGGED.get(run['status'], run['status'])}" if run else "never"
         click.echo(f"{r['site']:<20}{r['articles']:>9}{r['sightings']:>10}  "
                    f"{show_local(r['latest_published']):<17} {last}")
+    learned = templates_by_site(engine)
+    shown = [(s, t) for s, ts in sorted(learned.items()) if not site_names or s in site_names for t in ts[:3]]
+    if shown:
+        click.echo("\narticle URL templates learned (most used first; `govnews sites --verbose` lists all):")
+        for site, t in shown:
+            click.echo(f"  {site:<20}{t['template']}  ({t['support']} links)")
     profiles = load_profile_dir(sites_dir, include_unverified=True).profiles.values()
     health = [h for h in site_health(engine, profiles)
               if h["level"] != "ok" and h["runs"] and (not site_names or h["site"] in site_names)]
