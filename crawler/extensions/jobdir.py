@@ -3,7 +3,8 @@
 The disk queue of a killed Scrapy cannot be trusted, so :class:`JobdirRecoveryExtension` marks the
 job directory while a crawl uses it (``govnews.running``: host, pid, start time) and, when a crawl
 starts and finds the mark, sets the directory aside (``<JOBDIR>.crashed-<UTC time>``) before Scrapy
-opens its queue, then walks the site again (``spider.full_walk``; archived articles are skipped).
+opens its queue, then catches up (``spider.catch_up``, see :mod:`crawler.spidermiddlewares.incremental`:
+every column paged to its end, archived articles skipped).
 
 The killed crawl still holds the site's lease and its ``crawl_runs`` row says ``running``: when the
 mark names a process of this host that is gone, :meth:`JobdirRecoveryExtension.release_killed`
@@ -136,7 +137,10 @@ class JobdirRecoveryExtension:
     async def spider_opened(self, spider: Any) -> None:
         if self.recovered_jobdir is not None:
             self.crawler.stats.set_value("govnews/jobdir_recovered", str(self.recovered_jobdir))
-            spider.full_walk = True      # an incremental stop would skip what the killed crawl never reached
+            # an incremental stop would skip what the killed crawl never reached: catch up (columns paged
+            # to their end, archived articles skipped, chains that only repeat their links stop), not a
+            # full walk, which follows every ``下一页`` trap to max_pagination and drops conditional GET
+            spider.catch_up = True
         self._mark()
         site = getattr(spider, "site", None)
         if self.killed is not None and site:
