@@ -26,6 +26,7 @@ from crawler.discovery.report import STATS_LISTS, STATS_UNCLASSIFIED, SkipReport
 from crawler.discovery.scripts import next_data_page
 from crawler.discovery.templates import TemplateBook
 from crawler.discovery.traps import CrawlBudget
+from crawler.distributed.scheduler import bound_run
 from crawler.extract.decode import content_type_charset, decode_html
 from crawler.items import FetchedPage
 from crawler.profiles import load_profile
@@ -113,7 +114,7 @@ class GovNewsSpider(scrapy.Spider):
     def make_request(self, url: str, kind: str, *, depth: int = 0, page_no: int = 0,
                      paging: bool = False, **meta: Any) -> scrapy.Request | None:
         url = canonical_url(url)
-        if kind != "article" and url in self._requested:
+        if kind != "article" and (url in self._requested or self._scheduled_by_run(url)):
             return None    # list pages once per crawl (articles go on: the incremental middleware counts them)
         if not self.budget.admit(url, depth=depth, pagination=page_no, kind=kind, paging=paging):
             return None
@@ -126,6 +127,15 @@ class GovNewsSpider(scrapy.Spider):
             meta["handle_httpstatus_list"] = [NOT_MODIFIED]
         return scrapy.Request(url, callback=callback, errback=self.on_error, meta=meta,
                               priority=ARTICLE_PRIORITY if kind == "article" else -page_no)
+
+    def _scheduled_by_run(self, url: str) -> bool:
+        """In a distributed run, whether some worker already scheduled ``url`` this run. The run's
+        duplicate filter would drop the request, and with it the rest of a pagination chain that
+        rides in its meta (a pager's 首页/上一页 links come before 下一页, and another worker may
+        have requested those pages)."""
+        crawler = getattr(self, "crawler", None)     # none when the enqueuer builds the start requests
+        run = bound_run(crawler) if crawler is not None else None
+        return run is not None and bool(run.seen_urls([scrapy.Request(url)]))
 
     async def start(self):
         await self._seed_templates()
