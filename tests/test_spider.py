@@ -155,3 +155,20 @@ def test_redirected_request_failure_records_the_url_asked_for(tmp_path):
     f.request = req
     (page,) = spider.on_error(f)
     assert (page.url, page.request_url, page.status, page.body) == ("http://gov.example.cn/a.html", req.url, None, b"")
+
+
+def test_a_list_page_is_yielded_before_its_links_are_analysed(tmp_path, monkeypatch):
+    """Issue 17: the list page's ``pages`` row (with its body) goes out before link discovery runs, so a
+    discovery failure on a hostile page never loses the page itself."""
+    import crawler.spiders.gov_news as mod
+
+    spider, _crawler = make_spider(tmp_path)
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("discovery exploded")
+    monkeypatch.setattr(mod, "analyze_page", explode)
+    outputs = spider.parse_list(response("http://127.0.0.1/list.html", body=b"<html><body><a href='/a'>x</a></body></html>"))
+    first = next(outputs)
+    assert isinstance(first, FetchedPage) and first.kind == "list" and first.body.startswith(b"<html>")
+    with pytest.raises(RuntimeError, match="discovery exploded"):
+        next(outputs)
