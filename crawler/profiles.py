@@ -61,6 +61,7 @@ class Hints:
     download_delay: float | None = None
     max_depth: int | None = None
     max_query_variants: int | None = None
+    attachment_max_size: int | None = None
 
 
 @dataclass
@@ -145,6 +146,7 @@ HINT_SPEC: dict[str, tuple[str, float | None]] = {
     "download_delay": ("number", 0),
     "max_depth": ("int", 0),
     "max_query_variants": ("int", 1),
+    "attachment_max_size": ("int", 1),
 }
 KNOWN_KEYS = set(KEY_SPEC)
 KNOWN_HINTS = set(HINT_SPEC)
