@@ -172,3 +172,21 @@ def test_a_list_page_is_yielded_before_its_links_are_analysed(tmp_path, monkeypa
     assert isinstance(first, FetchedPage) and first.kind == "list" and first.body.startswith(b"<html>")
     with pytest.raises(RuntimeError, match="discovery exploded"):
         next(outputs)
+
+
+def test_a_failed_page_of_a_pagination_chain_does_not_lose_the_pages_behind_it(tmp_path):
+    """A list page that fails after its retries: the chain goes on with the next queued page."""
+    spider, _crawler = make_spider(tmp_path)
+    req = Request("http://127.0.0.1/list_2.html", meta={KIND: "list", PAGING: True, CHAIN: "http://127.0.0.1/list.html",
+                                                        PENDING: ["http://127.0.0.1/list_3.html",
+                                                                  "http://127.0.0.1/list_4.html"]})
+    failure = Failure(TimeoutError())
+    failure.request = req
+    reqs, items = split(spider.on_error(failure))
+    assert [i.reason for i in items] == ["timeout"]
+    assert [r.url for r in reqs] == ["http://127.0.0.1/list_3.html"]
+    assert reqs[0].meta[PENDING] == ["http://127.0.0.1/list_4.html"] and reqs[0].meta[PAGING]
+    plain = Request("http://127.0.0.1/a/1.html", meta={KIND: "article"})
+    failure = Failure(TimeoutError())
+    failure.request = plain
+    assert split(spider.on_error(failure))[0] == []

@@ -270,6 +270,26 @@ class GovNewsSpider(scrapy.Spider):
             reason, kind="refused" if refused else "failed", request_url=request.url,
             status=response.status if response is not None else None,
             body=response.body if response is not None else b"", request_kind=request.meta.get(KIND))
+        yield from self._continue_chain(request)
+
+    def _continue_chain(self, request: scrapy.Request) -> Iterator[scrapy.Request]:
+        """A failed page of a pagination chain (after its retries) must not lose the pages queued
+        behind it: go on with the next one (only the finite queue; a data API's "next page" is never
+        guessed past a failure, which would walk an error chain forever)."""
+        meta = request.meta
+        if not meta.get(PAGING):
+            return
+        head, rest = _pop_pending(list(meta.get(PENDING, [])))
+        while head is not None:
+            if req := self.make_request(head, "list", depth=meta.get(DEPTH, 0), page_no=meta.get(PAGE_NO, 0) + 1,
+                                        paging=True, **{PENDING: rest, CHAIN: meta.get(CHAIN) or request.url,
+                                                        DATA: bool(meta.get(DATA))}):
+                self.crawler.stats.inc_value("govnews/paging_continued_after_failure")
+                yield req
+                return
+            if self.budget.refused.get("page_budget"):
+                return
+            head, rest = _pop_pending(rest)
 
     # --- helpers -------------------------------------------------------------------------------------
     def link_kind(self, link: L.Link) -> str:
