@@ -16,9 +16,10 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from . import patterns as P
+from .links import absolute
 from .templates import has_variable, is_list_like, url_template
 
 __all__ = ["MAX_ANCHORS", "Anchor", "Block", "anchor_text", "find_blocks", "headline_like", "is_pager_text"]
@@ -188,18 +189,7 @@ def _row_of(a: Any, repeats: _Repeats) -> Any:
     return el
 
 
-def _absolute(href: str, base_url: str) -> str | None:
-    href = (href or "").strip()
-    if not href or href.startswith("#") or len(href) > 4096:
-        return None
-    try:
-        url = urljoin(base_url, href)
-    except ValueError:
-        return None
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return None
-    return url.split("#", 1)[0]
+_absolute = absolute    # one link normaliser for discovery (crawler.discovery.links.absolute)
 
 
 def find_blocks(tree: Any, base_url: str, *, same_site=None, counters: Counter | None = None) -> list[Block]:

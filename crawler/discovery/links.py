@@ -44,9 +44,15 @@ class Link:
     kind: str = "other"  # article | list | feed | other
 
 
+#: an href longer than this is no link a crawler follows (and is not worth joining)
+MAX_HREF = 4096
+
+
 def absolute(href: str, base_url: str) -> str | None:
+    """The absolute http(s) URL of ``href`` without its fragment, or None (empty, fragment-only,
+    over-long, malformed or another scheme)."""
     href = (href or "").strip()
-    if not href or href.startswith("#"):
+    if not href or href.startswith("#") or len(href) > MAX_HREF:
         return None
     try:
         url = urljoin(base_url, href)
