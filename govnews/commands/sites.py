@@ -67,7 +67,7 @@ def sites_cmd(sites_dir: str | None, as_json: bool, check: bool, verbose: bool, 
     learned = _learned_templates(db_url) if verbose else {}
     for p in good:
         if as_json:
-            row = {"name": p.name, "title": p.title, "schedule": p.schedule,
+            row: dict[str, object] = {"name": p.name, "title": p.title, "schedule": p.schedule,
                    "interval_seconds": p.interval_seconds, "timezone": p.timezone,
                    "start_urls": p.start_urls, "verified": p.verified, "path": str(p.path)}
             if verbose:
