@@ -32,14 +32,6 @@ CONDITIONAL_KINDS = ("list", "feed", "sitemap")
 Validators = dict[str, tuple[str | None, str | None]]
 
 
-def _bound_run(crawler: Any) -> Any:
-    """The distributed run this crawl works for, else None (also before the engine exists)."""
-    try:
-        return bound_run(crawler)
-    except RuntimeError:        # Crawler.engine not set yet (components built by hand)
-        return None
-
-
 class ConditionalGetMiddleware:
     def __init__(self, crawler: Any, archive: Archive, *, run_blocking: InThread = in_thread):
         self.crawler = crawler
@@ -86,7 +78,7 @@ class ConditionalGetMiddleware:
         if reason != "finished" or not self._new:
             return
         new, self._new = self._new, {}
-        run = _bound_run(self.crawler)
+        run = bound_run(self.crawler)
         try:
             if run is not None:       # distributed: the run's finisher writes them when every worker is done
                 await self.run_blocking(run.store_validators, new)

@@ -36,14 +36,6 @@ logger = logging.getLogger(__name__)
 ENABLED_SETTING = "GOVNEWS_INCREMENTAL"
 
 
-def _bound_run(crawler: Any) -> Any:
-    """The distributed run this crawl works for, else None (also before the engine exists)."""
-    try:
-        return bound_run(crawler)
-    except RuntimeError:        # Crawler.engine not set yet (components built by hand)
-        return None
-
-
 class IncrementalMiddleware:
     def __init__(self, crawler: Any, archive: Archive, *, run_blocking: InThread = in_thread):
         self.crawler = crawler
@@ -72,7 +64,7 @@ class IncrementalMiddleware:
             return set()
 
     async def _seen_by_run(self, articles: list[Request]) -> set[str]:
-        run = _bound_run(self.crawler)
+        run = bound_run(self.crawler)
         return await self.run_blocking(run.seen_urls, articles) if run is not None and articles else set()
 
     def _filter(self, response: Any, outputs: list[Any], known: set[str], run_seen: set[str]) -> Iterable[Any]:
