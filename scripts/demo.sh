@@ -70,3 +70,5 @@ if command -v sqlite3 >/dev/null; then
   echo
   sqlite3 -header -column "$DB_PATH" "$("$BIN/python" -c 'from govnews.demo import EXAMPLE_QUERY; print(EXAMPLE_QUERY)')"
 fi
+echo
+echo "==> browse the archive: \"$BIN/govnews\" serve --db \"$GOVNEWS_DB_URL\"   then open http://127.0.0.1:8766/ (read-only; crawl health at /health, feeds at /feeds/all.atom)"

@@ -63,3 +63,5 @@ def test_demo_with_another_venv_path_and_an_absolute_db(tmp_path):
         assert conn.scalar(select(func.count(Article.id))) > 0
     engine.dispose()
     assert ": ok (run" in res.stderr
+    assert f"serve --db \"sqlite:///{db}\"" in res.stdout and "http://127.0.0.1:8766/" in res.stdout, \
+        "make demo ends with how to browse the archive it built"
