@@ -8,26 +8,14 @@ Non-loopback hosts are refused (:class:`NonLoopbackError`).
 """
 from __future__ import annotations
 
-import ipaddress
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from govnews.demosite.server import NonLoopbackError, is_loopback  # one loopback rule for both fixture sites
+
 from .site import ZooSite
-
-
-class NonLoopbackError(ValueError):
-    """The style zoo only ever listens on loopback addresses."""
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class _Handler(BaseHTTPRequestHandler):
