@@ -145,6 +145,46 @@ def test_chain_that_only_repeats_its_sidebar_stops_even_when_the_sidebar_is_new(
     assert page(2) == [new]                                      # page 2 brings nothing new to the chain
 
 
+def _walk_chain(mw, links_on_page, pages=12):
+    """Walk one pagination chain page by page as the spider does; return the pages requested."""
+    walked, n = [], 1
+    while n <= pages:
+        url = f"http://a.cn/col/index_{n}.html"
+        meta = {CHAIN: "http://a.cn/col/index_1.html"} if n > 1 else {}
+        resp = HtmlResponse(url, body=b"", request=Request(url, meta=meta))
+        out = [Request(u, meta={KIND: "article"}) for u in links_on_page(n)]
+        out.append(Request(f"http://a.cn/col/index_{n + 1}.html", meta={KIND: "list", PAGING: True}))
+        walked.append(n)
+        if not any(getattr(o, "url", "").endswith(f"index_{n + 1}.html") for o in run(mw, resp, out)):
+            break
+        n += 1
+    return walked
+
+
+def test_full_walk_pages_known_columns_to_the_end():
+    archive = StubArchive(known={f"http://a.cn/col/t{n}.html" for n in range(1, 13)})
+    mw = incremental(archive)
+    mw.crawler.spider.full_walk = True
+    assert _walk_chain(mw, lambda n: [f"http://a.cn/col/t{n}.html"]) == list(range(1, 13))
+
+
+def test_full_walk_goes_past_a_couple_of_empty_pages():
+    mw = incremental(StubArchive())
+    mw.crawler.spider.full_walk = True
+    links = {n: [] if n in (4, 5) else [f"http://a.cn/col/t{n}.html"] for n in range(1, 13)}
+    assert _walk_chain(mw, links.__getitem__) == list(range(1, 13))
+
+
+def test_full_walk_stops_a_rotating_chain_that_only_repeats_its_links():
+    """A 下一页 chain that never ends (page n+1 for every n) showing the same links: a full walk
+    stops it after FULL_WALK_STALE_PAGES pages with nothing new, instead of walking to the page cap."""
+    from crawler.spidermiddlewares.incremental import FULL_WALK_STALE_PAGES
+    mw = incremental(StubArchive())
+    mw.crawler.spider.full_walk = True
+    same = ["http://a.cn/col/t1.html", "http://a.cn/col/t2.html"]
+    assert _walk_chain(mw, lambda n: same) == list(range(1, FULL_WALK_STALE_PAGES + 2))
+
+
 def test_conditional_get_sends_validators_and_saves_new_ones_only_on_clean_finish():
     url = "http://a.cn/index.html"
     archive = StubArchive(validators={url: ('"v1"', "Mon, 01 Jan 2024 00:00:00 GMT")})

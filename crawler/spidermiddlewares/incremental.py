@@ -11,7 +11,12 @@ interrupted, timed out or failed): a list page counts its article links as new u
 pagination chain already brought them, i.e. columns are paged to their end as on a first crawl, while
 a chain that only repeats the same links still stops; archived articles are still skipped.
 
-Settings: ``GOVNEWS_INCREMENTAL`` (default True). A full walk (``spider.full_walk``) never stops paging.
+A full walk (``spider.full_walk``, ``govnews crawl --full``) pages every column to its end whatever
+the archive holds; only a chain that keeps repeating its own links (a rotating 下一页 chain, a calendar,
+a topic page whose "pages" show the same sidebar) stops, after :data:`FULL_WALK_STALE_PAGES` pages in
+a row that brought no link new to that chain.
+
+Settings: ``GOVNEWS_INCREMENTAL`` (default True).
 """
 from __future__ import annotations
 
@@ -34,6 +39,8 @@ __all__ = ["ENABLED_SETTING", "IncrementalMiddleware"]
 logger = logging.getLogger(__name__)
 
 ENABLED_SETTING = "GOVNEWS_INCREMENTAL"
+#: a full walk stops a pagination chain after this many pages in a row with no link new to the chain
+FULL_WALK_STALE_PAGES = 3
 
 
 class IncrementalMiddleware:
@@ -45,6 +52,8 @@ class IncrementalMiddleware:
         self.passed: set[str] = set()
         #: per pagination chain (keyed by its first list page): the article URLs it brought
         self.chains: dict[str, set[str]] = {}
+        #: per pagination chain: pages in a row that brought no link new to the chain (full walks)
+        self.stale: dict[str, int] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> IncrementalMiddleware:
@@ -72,12 +81,18 @@ class IncrementalMiddleware:
         articles = [o for o in outputs if isinstance(o, Request) and o.meta.get(KIND) == "article"]
         # a column whose first page was already linked from the home page goes on; a topic chain or
         # calendar whose pages only repeat the same sidebar, or hold no article link at all, stops
-        chain = self.chains.setdefault(response.meta.get(CHAIN) or response.url, set())
+        chain_key = response.meta.get(CHAIN) or response.url
+        chain = self.chains.setdefault(chain_key, set())
         spider = self.crawler.spider
-        known_before_run = set() if getattr(spider, "catch_up", False) else known - self.passed - run_seen
+        full_walk = getattr(spider, "full_walk", False)
+        known_before_run = set() if full_walk or getattr(spider, "catch_up", False) else known - self.passed - run_seen
         fresh = [r for r in articles if r.url not in known_before_run and r.url not in chain]
         chain.update(r.url for r in articles)
-        stop_paging = not fresh and not getattr(spider, "full_walk", False)
+        if full_walk:
+            self.stale[chain_key] = 0 if fresh else self.stale.get(chain_key, 0) + 1
+            stop_paging = self.stale[chain_key] >= FULL_WALK_STALE_PAGES
+        else:
+            stop_paging = not fresh
         for o in outputs:
             if isinstance(o, Request):
                 if o.meta.get(KIND) == "article":
