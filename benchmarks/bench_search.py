@@ -9,11 +9,16 @@ injected rare place names and rare two-character words so that rare queries exis
 directly with executemany (the SQLite triggers fill the FTS index as rows arrive; on PostgreSQL the
 pg_trgm indexes are dropped during the load and re-created, as a bulk load would do). Then:
 
-* search latency of ``storage.search.search(limit=20)`` for four query classes (3+ characters
-  common / rare, 1-2 characters common / rare), p50 / p95, and in the same run the same queries as a
-  plain ``LIKE '%q%'`` scan (``... ORDER BY id DESC LIMIT 20``; on PostgreSQL with bitmap scans off so
-  that the trigram index is not used) — the ratio plain / search;
-* export throughput: ``govnews export`` JSONL of the whole archive to /dev/null (articles/s, RSS).
+* search latency of ``storage.search.search(limit=20)`` for six query classes (rare / common x 1, 2,
+  3+ characters), p50 / p95 against the issue-18 targets (p95 <= 20 ms rare, <= 50 ms common), and
+  in the same run the same queries as a plain ``LIKE '%q%'`` scan (``... ORDER BY id DESC LIMIT
+  20``; on PostgreSQL with bitmap scans off so that the trigram index is not used) — the ratio
+  plain / search. The backends are measured in ONE run, interleaved: each query runs on SQLite,
+  then on PostgreSQL, then the next query, so that both see the same machine load;
+* export throughput: ``govnews export`` JSONL of the whole archive to /dev/null (articles/s, RSS;
+  ``--no-export`` skips it).
+
+    .venv/bin/python benchmarks/bench_search.py --n 100000 --keep /tmp/search_dbs.json   # build once, reuse
 
 Prints a Markdown table (pasted into docs/SQL.md).
 """
@@ -92,9 +97,19 @@ def queries(names, rare_words, cl, rnd) -> dict[str, list[str]]:
     return {
         "3+ chars, common": common_long[:12],
         "3+ chars, rare": rnd.sample(names, 12),
-        "1-2 chars, common": ["发展", "新区", "绵阳", "项目", "区", "的", "会议", "建设"],
-        "1-2 chars, rare": rnd.sample(rare_words, 8) + list(RARE_CHARS[:2]),
+        "2 chars, common": ["发展", "新区", "绵阳", "项目", "会议", "建设", "工作", "推进"],
+        "2 chars, rare": rnd.sample(rare_words, 8),
+        "1 char, common": ["区", "的", "发", "会", "市", "建", "工", "镇"],
+        "1 char, rare": list(RARE_CHARS[:8]),
     }
+
+
+#: issue 18: p95 targets in seconds, per query class (rare / common, any length)
+TARGET_P95 = {"rare": 0.020, "common": 0.050}
+
+
+def target_of(cls: str) -> float:
+    return TARGET_P95["rare" if cls.endswith("rare") else "common"]
 
 
 def build(url: str, n: int) -> tuple[float, int]:
@@ -179,28 +194,41 @@ def pct(xs, p):
     return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
 
 
-def measure(url: str, n: int, reps: int) -> dict:
+def measure(urls: dict[str, str], n: int, reps: int) -> dict[str, dict]:
+    """Every backend in one run, interleaved: for each query class, repetition and query, each
+    backend in turn runs ``search()`` and then the plain LIKE of the same query."""
     _, names, rare_words, cl = corpus(n)
     qs = queries(names, rare_words, cl, random.Random(11))
-    eng = make_engine(url)
-    out = {}
-    for q in [x for v in qs.values() for x in v][:5]:  # warm caches
-        search(eng, q)
-        plain_like(eng, q)
+    engines = {b: make_engine(u) for b, u in urls.items()}
+    out: dict[str, dict] = {b: {} for b in urls}
+    for eng in engines.values():
+        for q in [x for v in qs.values() for x in v][:5]:  # warm caches and pools
+            search(eng, q)
+            plain_like(eng, q)
     for cls, items in qs.items():
-        s_t, l_t, hits = [], [], []
+        t_s = {b: [] for b in urls}
+        t_l = {b: [] for b in urls}
+        hits = {b: [] for b in urls}
         for _ in range(reps):
             for q in items:
-                t = time.perf_counter()
-                r = search(eng, q, limit=20)
-                s_t.append(time.perf_counter() - t)
-                t = time.perf_counter()
-                plain_like(eng, q)
-                l_t.append(time.perf_counter() - t)
-                hits.append(len(r))
-        out[cls] = dict(search_p50=pct(s_t, 50), search_p95=pct(s_t, 95), like_p50=pct(l_t, 50),
-                        like_p95=pct(l_t, 95), mean_hits=statistics.mean(hits), n=len(s_t))
-    eng.dispose()
+                for b, eng in engines.items():
+                    t = time.perf_counter()
+                    r = search(eng, q, limit=20)
+                    t_s[b].append(time.perf_counter() - t)
+                    t = time.perf_counter()
+                    plain_like(eng, q)
+                    t_l[b].append(time.perf_counter() - t)
+                    hits[b].append(len(r))
+        for b in urls:
+            out[b][cls] = dict(search_p50=pct(t_s[b], 50), search_p95=pct(t_s[b], 95), like_p50=pct(t_l[b], 50),
+                               like_p95=pct(t_l[b], 95), mean_hits=statistics.mean(hits[b]), n=len(t_s[b]),
+                               target=target_of(cls))
+            v = out[b][cls]
+            print(f"  [{b}] {cls:<18} search p50 {v['search_p50'] * 1e3:6.1f} p95 {v['search_p95'] * 1e3:6.1f} ms "
+                  f"(target {v['target'] * 1e3:.0f})  LIKE p50 {v['like_p50'] * 1e3:6.1f} p95 "
+                  f"{v['like_p95'] * 1e3:6.1f} ms", flush=True)
+    for eng in engines.values():
+        eng.dispose()
     return out
 
 
@@ -248,22 +276,25 @@ def main():
     ap.add_argument("--keep", metavar="FILE",
                     help="keep the databases and write their URLs to FILE (JSON); with FILE existing, "
                          "reuse them instead of building (same --n)")
+    ap.add_argument("--no-export", action="store_true", help="search latency only (skip the export run)")
     args = ap.parse_args()
-    results = {}
+    results: dict[str, dict] = {}
+    urls: dict[str, str] = {}
+    drops = []
     tmp = tempfile.mkdtemp(prefix="bench_search_")
     kept = json.loads(Path(args.keep).read_text()) if args.keep and Path(args.keep).exists() else {}
-    for backend in args.backends.split(","):
-        drop = None
-        reuse = kept.get(backend, {}).get("url") if kept.get(backend, {}).get("n") == args.n else None
-        if reuse:
-            url = reuse
-        elif backend == "sqlite":
-            url = f"sqlite:///{tmp}/archive.db"
-        else:
-            url, drop = pg_database()
-        if args.keep:
+    try:
+        for backend in args.backends.split(","):
             drop = None
-        try:
+            reuse = kept.get(backend, {}).get("url") if kept.get(backend, {}).get("n") == args.n else None
+            if reuse:
+                url = reuse
+            elif backend == "sqlite":
+                url = f"sqlite:///{tmp}/archive.db"
+            else:
+                url, drop = pg_database()
+            if drop and not args.keep:
+                drops.append(drop)
             if reuse:
                 upgrade_db(url)
                 eng = make_engine(url)
@@ -277,29 +308,38 @@ def main():
                 if args.keep:
                     kept[backend] = {"url": url, "n": args.n, "build_s": build_s}
                     Path(args.keep).write_text(json.dumps(kept, indent=1))
-            m = measure(url, args.n, args.reps)
-            rate, secs, rss = export_throughput(url)
-            print(f"[{backend}] export: {rate:.0f} articles/s ({secs:.1f} s), RSS growth {rss:.1f} MB", flush=True)
-            results[backend] = dict(build_s=build_s, size=size, search=m, export_rate=rate, export_s=secs,
-                                    export_rss=rss)
-        finally:
-            if drop:
-                drop()
-    print(f"\n{args.n} articles, {args.reps} repetitions per query, limit 20; times in ms\n")
-    print("| backend | query class | search p50 | search p95 | plain LIKE p50 | plain LIKE p95 | "
+            urls[backend] = url
+            results[backend] = dict(build_s=build_s, size=size)
+        print(f"load before measuring: {os.getloadavg()}", flush=True)
+        for backend, m in measure(urls, args.n, args.reps).items():
+            results[backend]["search"] = m
+        print(f"load after measuring: {os.getloadavg()}", flush=True)
+        if not args.no_export:
+            for backend, url in urls.items():
+                rate, secs, rss = export_throughput(url)
+                print(f"[{backend}] export: {rate:.0f} articles/s ({secs:.1f} s), RSS growth {rss:.1f} MB",
+                      flush=True)
+                results[backend].update(export_rate=rate, export_s=secs, export_rss=rss)
+    finally:
+        for drop in drops:
+            drop()
+    print(f"\n{args.n} articles, {args.reps} repetitions per query, limit 20, backends interleaved in one run; "
+          "times in ms\n")
+    print("| backend | query class | search p50 | search p95 | target p95 | plain LIKE p50 | plain LIKE p95 | "
           "p50 ratio (LIKE / search) | hits |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for backend, r in results.items():
         for cls, v in r["search"].items():
+            ok = "✓" if v["search_p95"] <= v["target"] else "✗"
             print(f"| {backend} | {cls} | {v['search_p50'] * 1e3:.1f} | {v['search_p95'] * 1e3:.1f} | "
-                  f"{v['like_p50'] * 1e3:.1f} | {v['like_p95'] * 1e3:.1f} | "
+                  f"≤ {v['target'] * 1e3:.0f} {ok} | {v['like_p50'] * 1e3:.1f} | {v['like_p95'] * 1e3:.1f} | "
                   f"{v['like_p50'] / v['search_p50']:.1f}× | {v['mean_hits']:.1f} |")
-    print("\n| backend | build | database size | export JSONL | export time | RSS growth |")
-    print("|---|---|---|---|---|---|")
-    for backend, r in results.items():
-        print(f"| {backend} | {r['build_s']:.0f} s | {r['size'] / 1e6:.0f} MB | {r['export_rate']:.0f} articles/s | "
-              f"{r['export_s']:.1f} s | {r['export_rss']:.1f} MB |")
-
+    if not args.no_export:
+        print("\n| backend | build | database size | export JSONL | export time | RSS growth |")
+        print("|---|---|---|---|---|---|")
+        for backend, r in results.items():
+            print(f"| {backend} | {r['build_s']:.0f} s | {r['size'] / 1e6:.0f} MB | {r['export_rate']:.0f} "
+                  f"articles/s | {r['export_s']:.1f} s | {r['export_rss']:.1f} MB |")
 
 if __name__ == "__main__":
     main()
