@@ -101,6 +101,7 @@ class Page(Base):
         Index("ix_pages_url_fetched_at", "url", "fetched_at"),
         Index("ix_pages_site_id_fetched_at", "site_id", "fetched_at"),
         Index("ix_pages_raw_page_id", "raw_page_id"),                               # 0005
+        Index("ix_pages_outcome_fetched_at", "outcome", "fetched_at"),              # 0008
         CheckConstraint(f"outcome IN ({sql_in(PageOutcome)})", name="outcome"),  # ck_pages_outcome (0003)
     )
 
@@ -127,6 +128,9 @@ class Article(Base):
     __table_args__ = (
         Index("ix_articles_site_id_first_seen", "site_id", "first_seen"),
         Index("ix_articles_published_at", "published_at"),
+        Index("ix_articles_site_id_id", "site_id", "id"),                                          # 0008
+        Index("ix_articles_site_id_published_at_id", "site_id", "published_at", "id"),             # 0008
+        Index("ix_articles_site_id_column_published_at_id", "site_id", "column", "published_at", "id"),  # 0008
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
