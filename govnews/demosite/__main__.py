@@ -5,7 +5,8 @@ import argparse
 import os
 import sys
 
-from .server import DemoServer, NonLoopbackError
+from .loopback import serve_until_interrupted
+from .server import DemoServer
 from .site import DemoSite
 
 
@@ -17,22 +18,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--articles", type=int, default=None, help="number of stories (default: the bundled demo)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
-    try:
-        server = DemoServer(DemoSite(args.articles, seed=args.seed), args.host, args.port)
-    except NonLoopbackError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"error: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
-        return 1
-    print(f"demo site at {server.url} (Ctrl-C to stop)", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
-    return 0
+    return serve_until_interrupted(lambda: DemoServer(DemoSite(args.articles, seed=args.seed), args.host, args.port),
+                                   lambda server: f"demo site at {server.url}", args.host, args.port)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,6 @@
 """Loopback HTTP server for a :class:`DemoSite` (threaded ``http.server`` in a background thread)."""
 from __future__ import annotations
 
-import ipaddress
 import os
 import random
 import socket
@@ -11,23 +10,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email.utils import parsedate_to_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
+from .loopback import LoopbackServer, NonLoopbackError, is_loopback
 from .site import DemoSite
 
-
-class NonLoopbackError(ValueError):
-    """The demo site only ever listens on loopback addresses."""
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+__all__ = ["DemoServer", "NonLoopbackError", "is_loopback", "serve", "write_site"]
 
 
 def _etag_matches(header: str, etag: str) -> bool:
@@ -162,15 +151,7 @@ RANDOM_FAULT_KINDS = ("500", "503", "timeout", "reset")
 RANDOM_FAULT_EXEMPT = ("/robots.txt",)
 
 
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def handle_error(self, request, client_address) -> None:  # no tracebacks on stderr
-        pass
-
-
-class DemoServer:
+class DemoServer(LoopbackServer):
     """A running demo server: ``url``, ``port``, ``requests`` [(method, path, headers)], ``stop()``.
 
     Fault injection for reliability tests: ``faults[path] = 503`` answers that path (with or
@@ -180,11 +161,11 @@ class DemoServer:
     injected is listed in ``injected`` [(path, kind)].
     """
 
+    what = "the demo site"
+    owner_attr = "demo"
+
     def __init__(self, site: DemoSite, host: str = "127.0.0.1", port: int = 0):
-        if not is_loopback(host):
-            raise NonLoopbackError(f"refusing to serve the demo site on non-loopback host {host!r}")
         self.site = site
-        self.host = host
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self._lock = threading.Lock()
         self._connections: set[socket.socket] = set()
@@ -195,30 +176,9 @@ class DemoServer:
         self.fault_timeout_seconds: float = 5.0
         self.injected: list[tuple[str, str]] = []
         self._asked: dict[str, int] = {}
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        server_cls = type("_DemoHTTPServer", (_QuietServer,), {"address_family": family})
-        self._httpd = server_cls((host, port), _Handler)
-        self._httpd.demo = self
-        self.port: int = self._httpd.server_address[1]
-        h = f"[{host}]" if ":" in host else host
-        self.url = f"http://{h}:{self.port}/"
-        self._thread: threading.Thread | None = None
+        super().__init__(_Handler, host, port)
 
-    def start(self) -> DemoServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name=f"demosite:{self.port}", daemon=True)
-        self._thread.start()
-        return self
-
-    def serve_forever(self) -> None:
-        self._httpd.serve_forever(poll_interval=0.2)
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._httpd.shutdown()
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._httpd.server_close()
+    def after_stop(self) -> None:
         with self._lock:
             conns = list(self._connections)
         for conn in conns:  # drop kept-alive connections so nothing answers after stop()
@@ -235,12 +195,6 @@ class DemoServer:
     def clear(self) -> None:
         with self._lock:
             self.requests.clear()
-
-    def __enter__(self) -> DemoServer:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 @contextmanager

@@ -4,7 +4,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .server import NonLoopbackError, ZooServer
+from govnews.demosite.loopback import serve_until_interrupted
+
+from .server import ZooServer
 from .site import ZooSite
 from .styles import STYLES
 
@@ -27,22 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     if not a.style or a.style not in STYLES:
         print(f"error: --style must be one of: {', '.join(STYLES)}", file=sys.stderr)
         return 2
-    try:
-        server = ZooServer(ZooSite(a.style, a.articles, a.seed), a.host, a.port)
-    except NonLoopbackError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except (OSError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    print(f"style {a.style} at {server.home_url} (Ctrl-C to stop)", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
-    return 0
+    return serve_until_interrupted(lambda: ZooServer(ZooSite(a.style, a.articles, a.seed), a.host, a.port),
+                                   lambda server: f"style {a.style} at {server.home_url}", a.host, a.port)
 
 
 if __name__ == "__main__":

@@ -11,11 +11,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
-from govnews.demosite.server import NonLoopbackError, is_loopback  # one loopback rule for both fixture sites
+# one loopback server (and loopback rule) for both fixture sites
+from govnews.demosite.loopback import LoopbackServer, NonLoopbackError, is_loopback
 
 from .site import ZooSite
+
+__all__ = ["NonLoopbackError", "ZooServer", "is_loopback", "serve"]
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -56,60 +59,21 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer()
 
 
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def handle_error(self, request, client_address) -> None:
-        pass
-
-
-class ZooServer:
+class ZooServer(LoopbackServer):
     """A running zoo server: ``url``, ``port``, ``requests``, ``stop()``; a context manager."""
 
+    what = "the style zoo"
+    owner_attr = "zoo"
+
     def __init__(self, site: ZooSite, host: str = "127.0.0.1", port: int = 0):
-        if not is_loopback(host):
-            raise NonLoopbackError(f"refusing to serve the style zoo on non-loopback host {host!r}")
         self.site = site
-        self.host = host
         self.requests: list[tuple[str, str]] = []
         self._lock = threading.Lock()
-        family = 10 if ":" in host else 2  # AF_INET6 / AF_INET
-        cls = type("_ZooHTTPServer", (_QuietServer,), {"address_family": family})
-        self._httpd = cls((host, port), _Handler)
-        self._httpd.zoo = self  # type: ignore[attr-defined]
-        self.port: int = self._httpd.server_address[1]
-        h = f"[{host}]" if ":" in host else host
-        self.url = f"http://{h}:{self.port}/"
-        self._thread: threading.Thread | None = None
+        super().__init__(_Handler, host, port)
 
     @property
     def home_url(self) -> str:
         return self.url.rstrip("/") + self.site.home_path
-
-    def start(self) -> ZooServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name=f"stylezoo:{self.port}", daemon=True)
-        self._thread.start()
-        return self
-
-    def serve_forever(self) -> None:
-        self._httpd.serve_forever(poll_interval=0.2)
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._httpd.shutdown()
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._httpd.server_close()
-
-    def __enter__(self) -> ZooServer:
-        if self._thread is None:
-            self.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 @contextmanager
