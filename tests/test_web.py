@@ -206,3 +206,90 @@ def test_serve_and_report_refuse_a_missing_archive(tmp_path):
         res = CliRunner().invoke(main, [*args, "--db", f"sqlite:///{tmp_path}/none.db"])
         assert res.exit_code == 1 and "no archive at" in res.output and "Traceback" not in res.output
     assert not (tmp_path / "none.db").exists()
+
+
+def _reference_order(engine, site, column=None):
+    """The site page's order in one sorted statement (what site_articles must reproduce)."""
+    sql = ("SELECT a.id, a.published_at FROM articles a JOIN sites s ON s.id = a.site_id WHERE s.name = :s"
+           + ("" if column is None else " AND a.\"column\" = :c" if column else " AND a.\"column\" IS NULL"))
+    rows = list(make_engine_rows(engine, sql, {"s": site, "c": column}))
+    dated = sorted((r for r in rows if r[1] is not None), key=lambda r: (str(r[1]), r[0]), reverse=True)
+    undated = sorted((r for r in rows if r[1] is None), key=lambda r: r[0], reverse=True)
+    return [r[0] for r in dated + undated]
+
+
+def make_engine_rows(engine, sql, params):
+    with engine.connect() as conn:
+        return conn.execute(text(sql), params).all()
+
+
+def test_site_page_pages_dated_then_undated_like_one_sorted_query(archive, db_url):
+    """site_articles reads dated rows then undated ones from two indexed statements; every page of
+    every size, with and without a column filter, equals ORDER BY published_at DESC NULLS LAST, id DESC."""
+    from govnews.web import queries
+
+    archive.ensure_site("many", "多文章")
+    day = datetime(2024, 1, 1, tzinfo=UTC)
+    for i in range(13):
+        pub = None if i % 3 == 0 else day.replace(day=1 + i % 5)     # undated ones, and ties on the date
+        archive.store_article("many", f"http://m.gov.cn/{i}.html",
+                              {"title": f"第{i}篇", "body": f"正文{i}，内容各不相同{'甲' * i}。", "published_at": pub,
+                               "column": None if i % 4 == 0 else "要闻"})
+    engine = readonly_engine(db_url)
+    try:
+        for column in (None, "要闻", ""):
+            expected = _reference_order(engine, "many", column)
+            assert expected
+            for per_page in (1, 2, 4, 5, 50):
+                got, page = [], 1
+                while True:
+                    d = queries.site_articles(engine, "many", column=column, page=page, per_page=per_page)
+                    assert d["total"] == len(expected)
+                    got += [it["id"] for it in d["items"]]
+                    if page >= d["pages"]:
+                        break
+                    page += 1
+                assert got == expected, (column, per_page)
+    finally:
+        forget_schema(engine)
+        engine.dispose()
+
+
+def test_health_daily_counts_match_a_plain_count(web):
+    """daily_counts (indexed ranges per site) counts like one coalesce(published_at, first_seen) scan."""
+    from govnews.web import queries
+
+    _, _, engine = web
+    since = datetime(2024, 10, 23, tzinfo=UTC)
+    got = queries.daily_counts(engine, since)
+    want: dict = {}
+    rows = make_engine_rows(engine, "SELECT s.name, a.published_at, a.first_seen FROM articles a "
+                                    "JOIN sites s ON s.id = a.site_id", {})
+    from govnews.web.db import aware
+    for name, pub, seen in rows:
+        for kind, t in (("published", pub if pub is not None else seen), ("archived", seen)):
+            t = aware(t)
+            if t >= since:
+                d = want.setdefault(name, {"published": {}, "archived": {}})[kind]
+                day = queries._local_day(t)
+                d[day] = d.get(day, 0) + 1
+    assert got == want
+    assert sum(got["demo"]["published"].values()) == 3     # two dated since the 23rd + the undated one
+
+
+def test_site_page_and_search_by_site_read_indexes_without_sorting(sqlite_url):
+    """SQLite plans: the site page and the column counts come from the 0008 indexes (no temp b-tree)."""
+    eng = make_engine(sqlite_url)
+    try:
+        with eng.connect() as c:
+            def plan(sql):
+                return " | ".join(r[-1] for r in c.execute(text("EXPLAIN QUERY PLAN " + sql)))
+            p = plan("SELECT id FROM articles WHERE site_id = 1 AND published_at IS NOT NULL "
+                     "ORDER BY published_at DESC, id DESC LIMIT 50")
+            assert "ix_articles_site_id_published_at_id" in p and "TEMP B-TREE" not in p, p
+            p = plan("SELECT \"column\", count(*) FROM articles WHERE site_id = 1 GROUP BY \"column\"")
+            assert "COVERING INDEX ix_articles_site_id_column_published_at_id" in p, p
+            p = plan("SELECT id FROM articles WHERE site_id = 1 ORDER BY id DESC LIMIT 20")
+            assert "TEMP B-TREE" not in p, p
+    finally:
+        eng.dispose()

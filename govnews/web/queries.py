@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, Table, and_, func, inspect, literal, or_, select
+from sqlalchemy import Engine, MetaData, Table, and_, func, inspect, literal, select
 from sqlalchemy.sql.sqltypes import LargeBinary
 
 from common.clock import LOCAL_TZ, utcnow
@@ -134,7 +134,12 @@ def site_names(engine: Engine) -> list[str]:
 def site_articles(engine: Engine, name: str, *, column: str | None = None, page: int = 1,
                   per_page: int = PAGE_SIZE) -> dict[str, Any] | None:
     """One page of a site's articles, newest published first (undated ones last), with the
-    site's columns and their counts; ``None`` when there is no such site."""
+    site's columns and their counts; ``None`` when there is no such site.
+
+    Three indexed statements (migration 0008): the column counts are an index-only group-by on
+    (site_id, column, ...) and give the total; the page is read backwards from (site_id,
+    published_at, id) — or (site_id, column, published_at, id) — in two parts, dated rows then
+    undated ones, which is ``ORDER BY published_at DESC NULLS LAST, id DESC`` without a sort."""
     with engine.connect() as conn:
         site = conn.execute(select(S.c.id, S.c.name, S.c.title).where(S.c.name == name)).first()
         if site is None:
@@ -143,13 +148,21 @@ def site_articles(engine: Engine, name: str, *, column: str | None = None, page:
             select(A.c.column, func.count()).where(A.c.site_id == site.id)
             .group_by(A.c.column).order_by(func.count().desc(), A.c.column)).all()
         where = [A.c.site_id == site.id]
-        if column is not None:
+        if column is None:
+            total = sum(n for _c, n in columns)
+        else:
             where.append(A.c.column == column if column else A.c.column.is_(None))
-        total = conn.scalar(select(func.count()).select_from(A).where(*where)) or 0
-        rows = conn.execute(
-            select(A.c.id, A.c.title, A.c.published_at, A.c.first_seen, A.c.column, A.c.source, A.c.url)
-            .where(*where).order_by(A.c.published_at.desc().nulls_last(), A.c.id.desc())
-            .limit(per_page).offset((page - 1) * per_page)).all()
+            total = next((n for c, n in columns if c == (column or None)), 0)
+        shown = select(A.c.id, A.c.title, A.c.published_at, A.c.first_seen, A.c.column, A.c.source, A.c.url)
+        offset = (page - 1) * per_page
+        dated = [*where, A.c.published_at.is_not(None)]
+        rows = list(conn.execute(shown.where(*dated).order_by(A.c.published_at.desc(), A.c.id.desc())
+                                 .limit(per_page).offset(offset)))
+        if len(rows) < per_page:          # the page reaches the undated articles (newest archived first)
+            n_dated = (offset + len(rows) if rows or not offset
+                       else conn.scalar(select(func.count()).select_from(A).where(*dated)) or 0)
+            rows += conn.execute(shown.where(*where, A.c.published_at.is_(None)).order_by(A.c.id.desc())
+                                 .limit(per_page - len(rows)).offset(max(0, offset - n_dated))).all()
     items = [dict(r._mapping, published_at=aware(r.published_at), first_seen=aware(r.first_seen)) for r in rows]
     for it in items:
         when = it["published_at"]
@@ -237,17 +250,28 @@ def _local_day(dt: datetime) -> str:
 
 def daily_counts(engine: Engine, since: datetime) -> dict[str, dict[str, dict[str, int]]]:
     """``{site: {"published": {day: n}, "archived": {day: n}}}`` since ``since`` (Asia/Shanghai
-    days): by publication time (first archived when undated), and by first archived."""
+    days): by publication time (first archived when undated), and by first archived.
+
+    Indexed ranges only: per site ``first_seen >= since`` on (site_id, first_seen) (also gives the
+    undated articles' publication day), and ``published_at >= since`` on (published_at)."""
     out: dict[str, dict[str, dict[str, int]]] = {}
-    pub = func.coalesce(A.c.published_at, A.c.first_seen)
+
+    def add(name: str, kind: str, t: Any) -> None:
+        day = _local_day(aware(t))  # type: ignore[arg-type]
+        d = out.setdefault(name, {"published": {}, "archived": {}})[kind]
+        d[day] = d.get(day, 0) + 1
+
     with engine.connect() as conn:
-        for kind, col in (("published", pub), ("archived", A.c.first_seen)):
-            rows = conn.execute(select(S.c.name, col.label("t")).select_from(A.join(S, S.c.id == A.c.site_id))
-                                .where(col >= since))
-            for name, t in rows:
-                day = _local_day(aware(t))  # type: ignore[arg-type]
-                d = out.setdefault(name, {"published": {}, "archived": {}})[kind]
-                d[day] = d.get(day, 0) + 1
+        names = dict(conn.execute(select(S.c.id, S.c.name)).all())
+        for site_id, name in names.items():
+            for first_seen, published_at in conn.execute(
+                    select(A.c.first_seen, A.c.published_at).where(A.c.site_id == site_id, A.c.first_seen >= since)):
+                add(name, "archived", first_seen)
+                if published_at is None:
+                    add(name, "published", first_seen)
+        for site_id, published_at in conn.execute(
+                select(A.c.site_id, A.c.published_at).where(A.c.published_at >= since)):
+            add(names.get(site_id, "?"), "published", published_at)
     return out
 
 
@@ -266,41 +290,41 @@ def health_data(engine: Engine, profiles: list | None = None, now: datetime | No
     sites = sites_overview(engine)
     counts = daily_counts(engine, since)
     fail_since = now - timedelta(days=FAILURE_WINDOW_DAYS)
+    health = {h["site"]: h for h in site_health(engine, profiles or [], now)} if profiles else {}
+    names = [s["name"] for s in sites] + [n for n in health if n not in {s["name"] for s in sites}]
     with engine.connect() as conn:
         runs: dict[str, list[dict]] = {}
-        ranked = (select(C.c.id, C.c.site, C.c.trigger, C.c.started_at, C.c.finished_at, C.c.status,
-                         C.c.requests, C.c.pages, C.c.new_articles, C.c.duplicates, C.c.failures, C.c.exit_code,
-                         func.row_number().over(partition_by=C.c.site,
-                                                order_by=(C.c.started_at.desc(), C.c.id.desc())).label("rn"))
-                  .subquery())
-        for r in conn.execute(select(ranked).where(ranked.c.rn <= RUNS_PER_SITE)
-                              .order_by(ranked.c.site, ranked.c.rn)):
-            d = dict(r._mapping)
-            d["started_at"], d["finished_at"] = aware(d["started_at"]), aware(d["finished_at"])
-            d["failures"] = _value(d["failures"]) or {}
-            d["duration"] = ((d["finished_at"] - d["started_at"]).total_seconds()
-                             if d["finished_at"] and d["started_at"] else None)
-            runs.setdefault(d["site"], []).append(d)
         run_failures: dict[str, dict[str, int]] = {}
-        for site_name, failures in conn.execute(select(C.c.site, C.c.failures).where(C.c.started_at >= fail_since)):
-            agg = run_failures.setdefault(site_name, {})
-            for k, v in (_value(failures) or {}).items():
-                agg[k] = agg.get(k, 0) + int(v or 0)
+        shown = (C.c.id, C.c.site, C.c.trigger, C.c.started_at, C.c.finished_at, C.c.status, C.c.requests,
+                 C.c.pages, C.c.new_articles, C.c.duplicates, C.c.failures, C.c.exit_code)
+        for site_name in names:   # per site: index (site, started_at), read backwards, LIMIT
+            for r in conn.execute(select(*shown).where(C.c.site == site_name)
+                                  .order_by(C.c.started_at.desc(), C.c.id.desc()).limit(RUNS_PER_SITE)):
+                d = dict(r._mapping)
+                d["started_at"], d["finished_at"] = aware(d["started_at"]), aware(d["finished_at"])
+                d["failures"] = _value(d["failures"]) or {}
+                d["duration"] = ((d["finished_at"] - d["started_at"]).total_seconds()
+                                 if d["finished_at"] and d["started_at"] else None)
+                runs.setdefault(d["site"], []).append(d)
+            for (failures,) in conn.execute(select(C.c.failures).where(C.c.site == site_name,
+                                                                          C.c.started_at >= fail_since)):
+                agg = run_failures.setdefault(site_name, {})
+                for k, v in (_value(failures) or {}).items():
+                    agg[k] = agg.get(k, 0) + int(v or 0)
         bad = ("failed", "refused", "blocked", "soft404", "empty")
         reason_key = func.coalesce(P.c.reason, literal(""))
-        page_failures = conn.execute(
+        page_failures = conn.execute(   # index (outcome, fetched_at) of 0008
             select(S.c.name, P.c.outcome, reason_key.label("reason"), func.count().label("n"))
             .select_from(P.join(S, S.c.id == P.c.site_id))
             .where(P.c.outcome.in_(bad), P.c.fetched_at >= fail_since)
             .group_by(S.c.name, P.c.outcome, reason_key).order_by(func.count().desc()).limit(200)).all()
-        blocked = conn.execute(
-            select(S.c.name.label("site"), P.c.id, P.c.url, P.c.status, P.c.fetched_at, P.c.reason)
-            .select_from(P.join(S, S.c.id == P.c.site_id))
-            .where(or_(P.c.outcome == "blocked", and_(P.c.outcome == "failed", P.c.reason.like("%challenge%"))))
-            .order_by(P.c.fetched_at.desc()).limit(BLOCKED_SHOWN)).all()
-    health = {h["site"]: h for h in site_health(engine, profiles or [], now)} if profiles else {}
+        blocked_cols = (S.c.name.label("site"), P.c.id, P.c.url, P.c.status, P.c.fetched_at, P.c.reason)
+        blocked = []
+        for cond in (P.c.outcome == "blocked", and_(P.c.outcome == "failed", P.c.reason.like("%challenge%"))):
+            blocked += conn.execute(select(*blocked_cols).select_from(P.join(S, S.c.id == P.c.site_id)).where(cond)
+                                    .order_by(P.c.fetched_at.desc(), P.c.id.desc()).limit(BLOCKED_SHOWN)).all()
+        blocked = sorted(blocked, key=lambda r: (aware(r.fetched_at) or now, r.id), reverse=True)[:BLOCKED_SHOWN]
     per_site = []
-    names = [s["name"] for s in sites] + [n for n in health if n not in {s["name"] for s in sites}]
     by_name = {s["name"]: s for s in sites}
     for name in names:
         c = counts.get(name, {"published": {}, "archived": {}})
