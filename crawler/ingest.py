@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from crawler import containment
 from crawler.containment import ContainedExtractor, ContainmentError
 from crawler.extract.article import Article
+from crawler.extract.attachments import attachment_ext
 from crawler.extract.decode import content_type_charset
 from crawler.extract.pipeline import extract, extract_page
 from crawler.hostile import hostile_signs
@@ -266,7 +267,8 @@ class Reextractor:
 
     The profile's hints for ``raw.site`` (``body_selector``, ``title_selector``, ``encoding``), the
     stored Content-Type charset when the profile names no encoding, the fetch time as extraction's
-    ``now`` (as in the crawl), and the hostile-page flags.
+    ``now`` (as in the crawl), and the hostile-page flags. ``Article.attachments`` carry their
+    extension (``ext``), so that ``storage.reextract`` links them as the crawl does.
     ``profiles`` is a ``hints_for(site)`` callable or a sites directory (default: the usual one,
     :func:`crawler.profiles.sites_dir`); a site without a profile is extracted without hints.
     """
@@ -284,9 +286,14 @@ class Reextractor:
         charset = content_type_charset(_header(raw.headers, "Content-Type"))
         encoding, hints = extraction_options(self.hints_for(raw.site), charset)
         if self.contained is not None:
-            return self.contained.call(reextract_raw, raw.body, raw.url, encoding=encoding, hints=hints,
-                                       now=raw.fetched_at)
-        return reextract_raw(raw.body, raw.url, encoding=encoding, hints=hints, now=raw.fetched_at)
+            article = self.contained.call(reextract_raw, raw.body, raw.url, encoding=encoding, hints=hints,
+                                          now=raw.fetched_at)
+        else:
+            article = reextract_raw(raw.body, raw.url, encoding=encoding, hints=hints, now=raw.fetched_at)
+        # the attachment rows storage.reextract links carry their extension, as the crawl's do
+        article.attachments = [{**a, "ext": attachment_ext(a["url"], a.get("name")) or ""}
+                               for a in (article.attachments or [])]
+        return article
 
     def close(self) -> None:
         if self.contained is not None:

@@ -8,18 +8,22 @@ the crawler calls them off the reactor thread. Nothing here fetches or parses: t
 * :func:`link` — the attachments an article page links: one ``attachments`` row per URL
   (``pending`` until fetched), one link per article; returns each URL's state, so the crawler can
   decide what to fetch (:func:`needs_fetch`: never fetched, failed with attempts left, or a
-  revalidation);
+  revalidation: stored and last checked before a cut-off);
+* :func:`sync_links` — re-extraction: link the attachments a fresh extraction finds (known URLs
+  without a download, unknown ones as ``pending`` for the next crawl of the site), keep the others;
+* :func:`due_retries` — what a crawl of a site requests at idle (pending, failed with attempts
+  left, stored ones due for revalidation);
 * :func:`record_fetch` — one download: the bytes stored once per sha256 (compressed), the URL row
   updated (outcome, reason, HTTP status, served Content-Type, size, validators, ``attempts`` + 1);
-* :func:`record_not_modified`, :func:`set_text`, :func:`pending_texts`;
+* :func:`record_not_modified`, :func:`record_check_failed`, :func:`set_text`, :func:`pending_texts`;
 * :func:`list_attachments`, :func:`counts`, :func:`for_articles` (export), :func:`search_attachments`.
 """
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Engine, Table, and_, func, or_, select, text, update
@@ -34,12 +38,19 @@ from storage.sites import find_site_id
 from storage.transactions import dialect_insert, retrying
 from storage.urls import canonical_url
 
-__all__ = ["DEFAULT_MAX_ATTEMPTS", "AttachmentHit", "AttachmentState", "content_bytes", "counts", "for_articles",
-           "link", "list_attachments", "needs_fetch", "pending_texts", "record_fetch", "record_not_modified",
-           "search_attachments", "set_text", "text_status"]
+__all__ = ["DEFAULT_MAX_ATTEMPTS", "DEFAULT_PER_ARTICLE", "DEFAULT_REVALIDATE_DAYS", "AttachmentHit",
+           "AttachmentState", "LinkChanges", "content_bytes", "counts", "due_retries", "for_articles", "link",
+           "list_attachments", "needs_fetch", "pending_texts", "record_check_failed", "record_fetch",
+           "record_not_modified", "search_attachments", "set_text", "sync_links", "text_status"]
 
 #: a failed attachment is tried again on later crawls until it has failed this many times
 DEFAULT_MAX_ATTEMPTS = 3
+#: at most this many attachments of one article are linked and fetched (the crawl's default)
+DEFAULT_PER_ARTICLE = 20
+#: a stored attachment last checked longer ago than this is checked again (conditional GET); 0: never
+DEFAULT_REVALIDATE_DAYS = 30
+#: at most this many attachments requested at a crawl's idle (retries, pending, revalidations)
+DEFAULT_DUE_LIMIT = 1000
 REASON_MAX = 500
 _T_ATT = cast(Table, Attachment.__table__)
 _T_LINK = cast(Table, ArticleAttachment.__table__)
@@ -55,6 +66,8 @@ class AttachmentState:
     etag: str | None
     last_modified: str | None
     content_id: int | None
+    #: the last download or check (304, same bytes, a failed check)
+    fetched_at: datetime | None = None
 
 
 def _site_id(conn: Connection, site: str | None) -> int | None:
@@ -62,18 +75,27 @@ def _site_id(conn: Connection, site: str | None) -> int | None:
 
 
 def _state(row: Any) -> AttachmentState:
-    return AttachmentState(row.id, row.url, row.outcome, row.attempts, row.etag, row.last_modified, row.content_id)
+    return AttachmentState(row.id, row.url, row.outcome, row.attempts, row.etag, row.last_modified, row.content_id,
+                           _aware(row.fetched_at))
+
+
+def _aware(when: datetime | None) -> datetime | None:
+    """SQLite gives naive datetimes back: they are UTC."""
+    if when is not None and when.tzinfo is None:
+        return when.replace(tzinfo=UTC)
+    return when
 
 
 def _select_state():
     t = _T_ATT.c
-    return select(t.id, t.url, t.outcome, t.attempts, t.etag, t.last_modified, t.content_id)
+    return select(t.id, t.url, t.outcome, t.attempts, t.etag, t.last_modified, t.content_id, t.fetched_at)
 
 
-def link(engine: Engine, article_id: int | None, site: str | None, attachments: Iterable[dict[str, str]], *,
-         now: datetime | None = None) -> list[AttachmentState]:
+def link(engine: Engine, article_id: int | None, site: str | None, attachments: Iterable[Mapping[str, Any]], *,
+         now: datetime | None = None, positions: list[int] | None = None) -> list[AttachmentState]:
     """Make sure every attachment URL has a row and (with ``article_id``) a link to the article;
-    returns the states, in the given order. URLs are canonicalised; names are the link texts."""
+    returns the states, in the given order. URLs are canonicalised; names are the link texts;
+    ``positions`` (one per attachment) the links' places on the page (default: their order)."""
     items = []
     seen: set[str] = set()
     for a in attachments:
@@ -81,6 +103,7 @@ def link(engine: Engine, article_id: int | None, site: str | None, attachments: 
         if url and url not in seen:
             seen.add(url)
             items.append((url, a.get("name") or None, a.get("ext")))
+    places = positions if positions is not None and len(positions) == len(items) else list(range(len(items)))
     if not items:
         return []
     now = now or utcnow()
@@ -94,35 +117,87 @@ def link(engine: Engine, article_id: int | None, site: str | None, attachments: 
         rows = {r.url: r for r in conn.execute(_select_state().where(_T_ATT.c.url.in_([u for u, _, _ in items])))}
         if article_id is not None:
             conn.execute(dialect_insert(dialect, _T_LINK).on_conflict_do_nothing(), [
-                {"article_id": article_id, "attachment_id": rows[u].id, "name": n, "position": i, "linked_at": now}
-                for i, (u, n, _) in enumerate(items)])
+                {"article_id": article_id, "attachment_id": rows[u].id, "name": n, "position": p, "linked_at": now}
+                for p, (u, n, _) in zip(places, items, strict=True)])
         return [_state(rows[u]) for u, _, _ in items]
     return retrying(engine, run)
 
 
-def needs_fetch(state: AttachmentState, *, max_attempts: int = DEFAULT_MAX_ATTEMPTS, revalidate: bool = False) -> bool:
-    """Whether the crawl should request this attachment: never fetched, failed with tries left, or
-    (``revalidate``) a stored one to check with a conditional GET."""
+def needs_fetch(state: AttachmentState, *, max_attempts: int = DEFAULT_MAX_ATTEMPTS, revalidate: bool = False,
+                revalidate_before: datetime | None = None) -> bool:
+    """Whether the crawl should request this attachment: never fetched, failed with tries left, or a
+    stored one to check with a conditional GET — every stored one with ``revalidate``, else those
+    last checked before ``revalidate_before`` (``None``: stored ones are never checked again)."""
     if state.outcome == "pending":
         return True
     if state.outcome == "failed":
         return state.attempts < max_attempts
-    return revalidate
+    if revalidate:
+        return True
+    if revalidate_before is None:
+        return False
+    checked = _aware(state.fetched_at)
+    return checked is None or checked < revalidate_before
 
 
 def due_retries(engine: Engine, site: str, *, max_attempts: int = DEFAULT_MAX_ATTEMPTS,
-                limit: int = 1000) -> list[AttachmentState]:
-    """Attachments of ``site`` not fetched yet or failed with attempts left (retried by a later crawl
-    even when no page links them again: an incremental crawl does not fetch known articles)."""
+                limit: int = DEFAULT_DUE_LIMIT, revalidate_before: datetime | None = None) -> list[AttachmentState]:
+    """Attachments of ``site`` not fetched yet (``pending``: a crawl that stopped early, or links a
+    re-extraction found) or failed with attempts left — requested by a later crawl even when no page
+    links them again (an incremental crawl does not fetch known articles) — then, with
+    ``revalidate_before``, stored ones last checked before it, the oldest check first."""
     with engine.connect() as conn:
         sid = _site_id(conn, site)
         if sid is None:
             return []
         t = _T_ATT.c
-        rows = conn.execute(_select_state().where(
+        rows = list(conn.execute(_select_state().where(
             t.site_id == sid, or_(t.outcome == "pending", and_(t.outcome == "failed", t.attempts < max_attempts)))
-            .order_by(t.id).limit(limit))
+            .order_by(t.id).limit(limit)))
+        if revalidate_before is not None and len(rows) < limit:
+            rows += conn.execute(_select_state().where(
+                t.site_id == sid, t.outcome == "ok", or_(t.fetched_at.is_(None), t.fetched_at < revalidate_before))
+                .order_by(t.fetched_at, t.id).limit(limit - len(rows)))
         return [_state(r) for r in rows]
+
+
+@dataclass
+class LinkChanges:
+    """What :func:`sync_links` did (or, dry, would do) to one article's links."""
+
+    added: int = 0              # new links, to known or new attachment URLs
+    pending: int = 0            # of them: URLs not known before, recorded ``pending`` for the next crawl
+    kept: int = 0               # links the fresh extraction no longer finds (kept: nothing is lost)
+
+
+def sync_links(engine: Engine, article_id: int, site: str | None, attachments: Iterable[Mapping[str, Any]], *,
+               dry_run: bool = False, limit: int = DEFAULT_PER_ARTICLE, now: datetime | None = None) -> LinkChanges:
+    """Re-extraction: bring one article's links up to what a fresh extraction found.
+
+    A found URL that is already an attachment (stored, failed or pending) is linked without a
+    download; an unknown one gets a ``pending`` row on ``site`` (name, URL, extension, the link), which
+    the next crawl of the site requests at idle (:func:`due_retries`). Links to URLs the fresh
+    extraction no longer finds stay (counted as ``kept``). Only the first ``limit`` found are linked
+    (the crawl's per-article limit). ``dry_run`` counts and writes nothing."""
+    items: list[tuple[str, dict[str, str]]] = []
+    seen: set[str] = set()
+    for a in attachments:
+        url = canonical_url(a["url"])
+        if url and url not in seen:
+            seen.add(url)
+            items.append((url, a))
+    t, lk = _T_ATT.c, _T_LINK.c
+    with engine.connect() as conn:
+        linked = set(conn.scalars(select(t.url).select_from(_T_LINK).join(_T_ATT, t.id == lk.attachment_id)
+                                  .where(lk.article_id == article_id)))
+        new = [(u, a) for u, a in items[:limit] if u not in linked]
+        known = set(conn.scalars(select(t.url).where(t.url.in_([u for u, _ in new])))) if new else set()
+    changes = LinkChanges(added=len(new), pending=sum(1 for u, _ in new if u not in known),
+                          kept=len(linked - seen))
+    if new and not dry_run:
+        link(engine, article_id, site, [{**a, "url": u} for u, a in new], now=now,
+             positions=[i for i, (u, _) in enumerate(items[:limit]) if u not in linked])
+    return changes
 
 
 def record_fetch(engine: Engine, url: str, *, outcome: str, reason: str | None = None, status: int | None = None,
@@ -166,6 +241,14 @@ def record_not_modified(engine: Engine, url: str, *, fetched_at: datetime | None
     """A conditional GET answered 304: the stored file stands; only the fetch time moves."""
     retrying(engine, lambda conn: conn.execute(update(_T_ATT).where(_T_ATT.c.url == canonical_url(url)).values(
         fetched_at=fetched_at or utcnow())))
+
+
+def record_check_failed(engine: Engine, url: str, *, checked_at: datetime | None = None) -> None:
+    """A revalidation of a stored attachment failed (404, timeout, an error page now): the stored
+    file and its outcome stand (nothing is lost); the check time moves, so the next check waits its
+    turn. The reason is in the crawl's stats (``govnews/attachments/revalidate_failed/<reason>``)."""
+    retrying(engine, lambda conn: conn.execute(update(_T_ATT).where(
+        _T_ATT.c.url == canonical_url(url), _T_ATT.c.outcome == "ok").values(fetched_at=checked_at or utcnow())))
 
 
 def set_text(engine: Engine, content_id: int, *, status: str, text_: str | None = None, reason: str | None = None,

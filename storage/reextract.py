@@ -11,11 +11,17 @@ transaction:
 * different text: body, simplified body, content hash and MinHash bands are replaced. When another
   article already owns the new hash, the text is left as it was and the article is reported as a
   ``conflict`` (the two pages are the same story: ``govnews duplicates`` shows them).
+
+Attachments (issue 16, ``link_attachments``): the fresh extraction's ``attachments`` are compared
+with the article's links (:func:`storage.attachments.sync_links`). A URL already known as an
+attachment is linked without a download; an unknown one is recorded ``pending`` (URL, name, the
+link), and the next crawl of the site fetches it. Links the fresh extraction no longer finds are
+kept and counted (``links_kept``). At most ``max_attachments`` per article, as in the crawl.
 """
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -28,6 +34,7 @@ from common.text import to_simplified
 from storage import dedup
 from storage.archive import Archive
 from storage.articles import DISCLOSURE_FIELDS, add_bands, article_field, jsonable
+from storage.attachments import DEFAULT_PER_ARTICLE, LinkChanges, sync_links
 from storage.models import Article, MinHashBand, Site
 from storage.pages import RawPage, load_raw_page
 
@@ -50,12 +57,18 @@ class ReextractReport:
     unchanged: int = 0
     no_raw_page: int = 0
     conflicts: int = 0
+    #: attachment links added (``--dry-run``: would be added), of them to URLs recorded ``pending``
+    links_added: int = 0
+    links_pending: int = 0
+    #: links a fresh extraction no longer finds (kept)
+    links_kept: int = 0
     errors: Counter = field(default_factory=Counter)
 
     def as_dict(self) -> dict:
         return {"checked": self.checked, "updated": self.updated, "text_changed": self.text_changed,
                 "unchanged": self.unchanged, "no_raw_page": self.no_raw_page, "conflicts": self.conflicts,
-                "errors": dict(self.errors)}
+                "links_added": self.links_added, "links_pending": self.links_pending,
+                "links_kept": self.links_kept, "errors": dict(self.errors)}
 
 
 def select_articles(archive: Archive, *, site: str | None = None, since: datetime | None = None) -> Select:
@@ -106,12 +119,28 @@ def _article_and_page(archive: Archive, article_id: int) -> tuple[Any, RawPage |
 
 def reextract_article(archive: Archive, article_id: int, extract: Extract, *, dry_run: bool = False) -> str:
     """Re-extract one article from its raw page: ``unchanged``, ``updated``, ``text_changed``,
-    ``conflict`` or ``no_raw_page``."""
+    ``conflict`` or ``no_raw_page`` (its attachment links are left alone; :func:`reextract` syncs them)."""
+    return _reextract_article(archive, article_id, extract, dry_run=dry_run)[0]
+
+
+def _sync_attachments(archive: Archive, art: Any, fresh: Any, *, dry_run: bool, limit: int) -> LinkChanges:
+    found = [a for a in (article_field(fresh, "attachments") or []) if isinstance(a, Mapping) and a.get("url")]
+    return sync_links(archive.engine, art.id, art.site_name, found, dry_run=dry_run, limit=limit)
+
+
+def _reextract_article(archive: Archive, article_id: int, extract: Extract, *, dry_run: bool = False,
+                       link_attachments: bool = False, max_attachments: int = DEFAULT_PER_ARTICLE
+                       ) -> tuple[str, LinkChanges | None]:
     art, page = _article_and_page(archive, article_id)
     if page is None:
-        return "no_raw_page"
+        return "no_raw_page", None
     fresh = extract(page)
+    links = _sync_attachments(archive, art, fresh, dry_run=dry_run, limit=max_attachments) \
+        if link_attachments else None
+    return _update_article(archive, article_id, art, fresh, dry_run=dry_run), links
 
+
+def _update_article(archive: Archive, article_id: int, art: Any, fresh: Any, *, dry_run: bool) -> str:
     values: dict[str, Any] = {}
     for name in DISPLAY_FIELDS:
         new = article_field(fresh, name)
@@ -150,16 +179,23 @@ def reextract_article(archive: Archive, article_id: int, extract: Extract, *, dr
 
 def reextract(archive: Archive, extract: Extract, *, site: str | None = None,
               since: datetime | None = None, dry_run: bool = False,
-              progress: Callable[[int], Any] | None = None) -> ReextractReport:
-    """Re-extract every selected article; ``progress(1)`` is called after each one."""
+              progress: Callable[[int], Any] | None = None, link_attachments: bool = True,
+              max_attachments: int = DEFAULT_PER_ARTICLE) -> ReextractReport:
+    """Re-extract every selected article (and, ``link_attachments``, sync its attachment links);
+    ``progress(1)`` is called after each one."""
     report = ReextractReport()
     for article_id in _article_ids(archive, site=site, since=since):
         report.checked += 1
         try:
-            outcome = reextract_article(archive, article_id, extract, dry_run=dry_run)
+            outcome, links = _reextract_article(archive, article_id, extract, dry_run=dry_run,
+                                                link_attachments=link_attachments, max_attachments=max_attachments)
         except Exception as exc:  # one bad page must not stop the run; it is counted and named
             report.errors[f"{type(exc).__name__}: {exc}"[:200]] += 1
-            outcome = None
+            outcome, links = None, None
+        if links is not None:
+            report.links_added += links.added
+            report.links_pending += links.pending
+            report.links_kept += links.kept
         if outcome == "updated":
             report.updated += 1
         elif outcome == "text_changed":

@@ -89,3 +89,38 @@ def test_storage_imports_no_crawler():
             "print(bad); sys.exit(1 if bad else 0)")
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert p.returncode == 0, p.stdout + p.stderr
+
+
+def test_attachments_a_fresh_extraction_finds_are_linked(archive):
+    """Issue 16: known URLs linked without a download, unknown ones pending, lost links kept."""
+    from storage.attachments import link, record_fetch
+    from storage.models import ArticleAttachment, Attachment
+
+    aid, _ = stored(archive)
+    other = archive.store_article("gbk-site", "http://a.gov.cn/3.html", {"title": "别的", "body": NEW}).article_id
+    engine = archive.engine
+    link(engine, other, "gbk-site", [{"url": "http://a.gov.cn/f/known.pdf"}])
+    record_fetch(engine, "http://a.gov.cn/f/known.pdf", outcome="ok", data=b"%PDF-1.4 known")
+    link(engine, aid, "gbk-site", [{"url": "http://a.gov.cn/f/old.doc"}])
+    found = [{"url": "http://a.gov.cn/f/known.pdf", "name": "办法.pdf", "ext": "pdf"},
+             {"url": "http://a.gov.cn/f/new.xls", "name": "名单.xls", "ext": "xls"}]
+
+    def extract(page):
+        return {"title": "旧标题", "body": OLD, "attachments": found}
+
+    dry = reextract(archive, extract, dry_run=True, site="gbk-site")
+    assert (dry.links_added, dry.links_pending, dry.links_kept) == (2, 1, 1)
+    report = reextract(archive, extract, site="gbk-site")
+    assert (report.links_added, report.links_pending, report.links_kept) == (2, 1, 1)
+    assert report.as_dict()["links_added"] == 2
+    with archive.engine.connect() as c:
+        rows = dict(c.execute(select(Attachment.url, Attachment.outcome)
+                              .join(ArticleAttachment, ArticleAttachment.attachment_id == Attachment.id)
+                              .where(ArticleAttachment.article_id == aid)).all())
+    assert rows == {"http://a.gov.cn/f/known.pdf": "ok", "http://a.gov.cn/f/new.xls": "pending",
+                    "http://a.gov.cn/f/old.doc": "pending"}
+    again = reextract(archive, extract, site="gbk-site")
+    assert (again.links_added, again.links_pending) == (0, 0)
+    off = reextract(archive, lambda page: {"title": "旧标题", "body": OLD, "attachments": found + [
+        {"url": "http://a.gov.cn/f/later.pdf"}]}, site="gbk-site", link_attachments=False)
+    assert off.links_added == 0

@@ -20,7 +20,9 @@ from govnews.dates import cli_date
 @click.option("--dry-run", is_flag=True, help="Count what would change, write nothing.")
 @click.option("--no-progress", is_flag=True, help="No progress bar (for logs and cron).")
 @click.option("--attachments/--no-attachments", "with_attachments", default=True, show_default=True,
-              help="Also re-extract the text of every stored attachment file (in a worker with limits).")
+              help="Also link the attachments a fresh extraction finds (known files without a download, new "
+                   "ones pending for the site's next crawl) and re-extract the text of every stored "
+                   "attachment file (in a worker with limits).")
 def reextract_cmd(db_url: str | None, sites_dir: str | None, site_names: tuple[str, ...], since: str | None,
                   dry_run: bool, no_progress: bool, with_attachments: bool = True) -> None:
     """Re-run extraction over the archived raw pages and update the articles whose result changed.
@@ -29,6 +31,10 @@ def reextract_cmd(db_url: str | None, sites_dir: str | None, site_names: tuple[s
     extracted exactly as the crawl does it: with its site profile's hints (body and title selectors,
     encoding, from --sites) and the archived Content-Type charset. Articles whose text changed get
     a new content hash and near-duplicate index entries; the raw pages are untouched.
+
+    Attachments: links the fresh extraction finds that the article lacks are added (links_added);
+    a URL not yet archived is recorded pending (links_pending) and fetched by the site's next
+    crawl; links it no longer finds are kept (links_kept). --dry-run counts them.
 
     \b
     Examples:
@@ -54,7 +60,7 @@ def reextract_cmd(db_url: str | None, sites_dir: str | None, site_names: tuple[s
                   file=sys.stderr) as bar:
             for name in names:
                 report = reextract(archive, extract, site=name, since=since_d, dry_run=dry_run,
-                                   progress=bar.update)
+                                   progress=bar.update, link_attachments=with_attachments)
                 for k, v in report.as_dict().items():
                     if isinstance(v, dict):
                         merged = totals.setdefault(k, {})
