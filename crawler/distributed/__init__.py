@@ -12,7 +12,8 @@ Design in one paragraph: ``govnews enqueue SITE`` (or the scheduler daemon; both
 * requests are *leased*, not popped: one Lua script moves a request from the priority queue (zset)
   to the run's in-flight zset with a deadline and an owner; the worker renews its leases while it
   holds them and acknowledges a request only once Scrapy is completely done with it (downloaded,
-  callback run, items stored, follow-up requests pushed). Leases of a worker that died expire and a
+  callback run, items stored, follow-up requests pushed: :class:`LeaseTracker`, public Scrapy
+  signals and a spider middleware only). Leases of a worker that died expire and a
   reaper (any live worker) puts them back into the queue; a request delivered ``max_deliveries``
   times is dead-lettered instead of killing workers forever.
 * the duplicate filter (scrapy-redis fingerprints) is one Redis set *per run*, deleted when the run
@@ -32,7 +33,9 @@ advisory locks in ``storage``), not Redis's.
 Modules, one job each: :mod:`~crawler.distributed.connection` (settings, Redis connection, worker
 names), :mod:`~crawler.distributed.queue` (key layout, Lua scripts, the leasing queue),
 :mod:`~crawler.distributed.scheduler` (per-run duplicate filter, the Scrapy scheduler, the
-:func:`bound_run` seam), :mod:`~crawler.distributed.extension` (run bookkeeping, start middleware),
+:func:`bound_run` seam), :mod:`~crawler.distributed.tracker` (when Scrapy is done with a leased
+request, from public signals) and :mod:`~crawler.distributed.middleware` (the spider middleware
+feeding it), :mod:`~crawler.distributed.extension` (run bookkeeping, start middleware),
 :mod:`~crawler.distributed.finish` (closing a completed run), :mod:`~crawler.distributed.addon`.
 """
 from crawler.distributed.addon import DistributedAddon
@@ -56,10 +59,11 @@ from crawler.distributed.queue import (
     runs_key,
 )
 from crawler.distributed.scheduler import DistributedScheduler, RunDupeFilter, bound_run
+from crawler.distributed.tracker import LeaseTracker
 
 __all__ = [
     "DEFAULT_PREFIX", "REDIS_URL_ENV", "REDIS_URL_SETTING", "DistributedAddon", "DistributedRunExtension",
-    "DistributedScheduler", "DistributedStartMiddleware", "ReliableQueue", "RunDupeFilter", "RunKeys",
+    "DistributedScheduler", "DistributedStartMiddleware", "LeaseTracker", "ReliableQueue", "RunDupeFilter", "RunKeys",
     "active_runs", "bound_run", "connect", "default_worker_name", "finish_distributed_run", "mask_redis_url",
     "purge_prefix", "redis_url_from_settings", "run_meta", "run_summary", "runs_key",
 ]

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from crawler.distributed.connection import REDIS_URL_SETTING
 from crawler.distributed.extension import DistributedRunExtension, DistributedStartMiddleware
+from crawler.distributed.middleware import LEASE_MIDDLEWARE_ORDER, LeaseMiddleware
 from crawler.distributed.scheduler import DistributedScheduler
+from crawler.distributed.tracker import LeaseTracker
 
 SCHEDULER_PATH = f"{DistributedScheduler.__module__}.{DistributedScheduler.__qualname__}"
 
@@ -14,7 +16,8 @@ LOCAL_RUN_EXTENSION = "crawler.extensions.CrawlRunExtension"
 class DistributedAddon:
     """Switches the distributed mode on when the ``REDIS_URL`` setting is set, and changes nothing
     otherwise: the scheduler leasing from Redis, the distributed run extension instead of the local
-    one, and no start requests from the spider (``govnews enqueue`` pushed them)."""
+    one, no start requests from the spider (``govnews enqueue`` pushed them), and the lease tracker
+    (extension + spider middleware) that tells the scheduler when to acknowledge a request."""
 
     def update_settings(self, settings):
         if not settings.get(REDIS_URL_SETTING):
@@ -23,3 +26,5 @@ class DistributedAddon:
         settings.set_in_component_priority_dict("EXTENSIONS", LOCAL_RUN_EXTENSION, None)
         settings.set_in_component_priority_dict("EXTENSIONS", DistributedRunExtension, 500)
         settings.set_in_component_priority_dict("SPIDER_MIDDLEWARES", DistributedStartMiddleware, 10)
+        settings.set_in_component_priority_dict("EXTENSIONS", LeaseTracker, 0)
+        settings.set_in_component_priority_dict("SPIDER_MIDDLEWARES", LeaseMiddleware, LEASE_MIDDLEWARE_ORDER)

@@ -8,7 +8,7 @@ import logging
 import os
 import socket
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider
@@ -37,6 +37,7 @@ from crawler.distributed.queue import (
     expire_keys,
     runs_key,
 )
+from crawler.distributed.tracker import LEASE_META, LeaseTracker
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -79,6 +80,16 @@ def bound_run(crawler: Crawler) -> DistributedScheduler | None:
     return sched if isinstance(sched, DistributedScheduler) and sched.run_id is not None else None
 
 
+def _tracker_of(crawler: Crawler) -> LeaseTracker:
+    """The crawl's :class:`LeaseTracker` extension (the add-on enables it); a scheduler built without
+    one (tests) gets its own, which acknowledges at idle and close only (no middleware feeds it)."""
+    try:
+        tracker = crawler.get_extension(LeaseTracker)
+    except RuntimeError:        # no extension manager yet
+        tracker = None
+    return tracker if tracker is not None else LeaseTracker(crawler)
+
+
 class DistributedScheduler(RedisScheduler):
     """A scrapy-redis scheduler bound to the current run of the spider's site."""
 
@@ -99,11 +110,11 @@ class DistributedScheduler(RedisScheduler):
         self.run_done = False
         self.finisher = False             # this worker found the run complete and must finish it
         self.meta: dict[str, str] = {}
-        self._leased: dict[Request, bytes] = {}
+        self._leased: dict[int, bytes] = {}      # lease token (LeaseTracker) -> queue member
+        self.tracker: LeaseTracker = _tracker_of(crawler)
         self._opened_at = time.monotonic()
         self._next_maintenance = 0.0
         self._loop: task.LoopingCall | None = None
-        self._wake_call: Any = None
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -147,10 +158,8 @@ class DistributedScheduler(RedisScheduler):
     def close(self, reason):
         if self._loop is not None and self._loop.running:
             self._loop.stop()
-        if self._wake_call is not None and self._wake_call.active():
-            self._wake_call.cancel()
         if self.queue is not None:
-            self._ack_done(closing=True)
+            self._ack_done(everything=True)      # the engine closed: it is done with every request
             if self._leased:   # not processed (should not happen): let them expire back into the queue
                 logger.warning("%d leased requests left unacknowledged; they return to the queue "
                                "after the lease", len(self._leased))
@@ -166,6 +175,7 @@ class DistributedScheduler(RedisScheduler):
         if self.queue is None or self.df is None or self.run_done:
             self.stats.inc_value("govnews/distributed/dropped_without_run")
             return False
+        request.meta.pop(LEASE_META, None)     # a redirect's or retry's copy: this worker's token only
         fp = "" if request.dont_filter else self.df.request_fingerprint(request)
         if not self.queue.push(request, fp):
             self.df.log(request, self.spider)
@@ -184,47 +194,26 @@ class DistributedScheduler(RedisScheduler):
         if deliveries > 1:
             request.meta[REDELIVERED] = deliveries - 1
             self.stats.inc_value("govnews/distributed/redelivered")
-        self._leased[request] = member
+        self._leased[self.tracker.lease(request)] = member
         self.stats.inc_value("scheduler/dequeued/redis")
         return request
 
-    # ---- the engine's slot (the one private Scrapy structure read here: Scrapy has no public
-    # "request fully processed" signal, nor a public way to make an idle engine poll the scheduler)
-    def _slot(self):
-        return getattr(self.crawler.engine, "_slot", None)
-
-    def _inprogress(self) -> set | None:
-        return getattr(self._slot(), "inprogress", None)
-
-    def _wake(self, delay: float = 0.0) -> None:
-        slot = self._slot()
-        if slot is None:
-            return
-        if delay:
-            if self._loop is not None and (self._wake_call is None or not self._wake_call.active()):
-                clock: Any = self._loop.clock
-                self._wake_call = clock.callLater(delay, slot.nextcall.schedule)
-        else:
-            slot.nextcall.schedule()
-
     # ---- acknowledgement, leases, completion
-    def _ack_done(self, closing: bool = False) -> None:
-        """Acknowledge leased requests Scrapy is done with: handed out by next_request, which the
-        engine puts into its in-progress set before it yields to the reactor, and removed from it
-        only after the callback's output (items through the pipelines, follow-up requests pushed)."""
-        if not self._leased or self.queue is None:
+    def _ack_done(self, everything: bool = False) -> None:
+        """Acknowledge the leased requests Scrapy is done with (:class:`LeaseTracker`); with
+        ``everything``, all of them (the engine is idle or closed)."""
+        if self.queue is None:
             return
-        inprogress = self._inprogress()
-        if inprogress is None:
-            if not closing:
-                return
-            inprogress = set()
-        done = [r for r in self._leased if r not in inprogress]
-        if done:
-            acked = self.queue.ack(self.worker, [self._leased.pop(r) for r in done])
+        tokens = self.tracker.pop_all() if everything else self.tracker.pop_done()
+        members = [self._leased.pop(t) for t in tokens if t in self._leased]
+        if everything:
+            members += self._leased.values()
+            self._leased.clear()
+        if members:
+            acked = self.queue.ack(self.worker, members)
             self.stats.inc_value("govnews/distributed/acked", acked)
-            if acked < len(done):   # our lease had expired and someone else re-leased it
-                self.stats.inc_value("govnews/distributed/ack_lost", len(done) - acked)
+            if acked < len(members):   # our lease had expired and someone else re-leased it
+                self.stats.inc_value("govnews/distributed/ack_lost", len(members) - acked)
 
     def _maintenance(self) -> None:
         now = time.monotonic()
@@ -238,8 +227,6 @@ class DistributedScheduler(RedisScheduler):
                            self.run_id)
             self.stats.inc_value("govnews/distributed/requeued", requeued)
             self.stats.inc_value("govnews/distributed/dead_lettered", dead)
-            if requeued:
-                self._wake()
         expire_keys(self.server, self.keys.all_keys(), RUN_KEY_TTL)
 
     def _tick(self) -> None:
@@ -252,10 +239,11 @@ class DistributedScheduler(RedisScheduler):
             logger.exception("distributed scheduler maintenance failed")
 
     def check_complete(self) -> bool:
+        """(the engine is idle) Acknowledge everything; is the run complete (claimed atomically)?"""
         if self.run_done:
             return True
         assert self.keys is not None
-        self._ack_done()
+        self._ack_done(everything=True)
         self._next_maintenance = 0.0
         self._maintenance()
         res = claim_completion(self.server, self.keys, self.site)
@@ -268,19 +256,18 @@ class DistributedScheduler(RedisScheduler):
         return self.run_done
 
     def on_idle(self, spider=None):
+        """spider_idle. Keeping the spider open is enough: the engine polls this scheduler again on
+        its own heartbeat (every 5 s in Scrapy 2.13+), which also picks up re-queued leases."""
         if self.queue is None:
             if self._bind():
-                self._wake()
                 raise DontCloseSpider
             if self.idle_timeout and time.monotonic() - self._opened_at >= self.idle_timeout:
                 logger.info("no distributed run for %s within %ss; closing", self.site, self.idle_timeout)
                 return
-            self._wake(TICK_SECONDS)
             raise DontCloseSpider
         if self.check_complete():
             return
         # the queue is empty but other workers hold leases: their requests may bring more work
-        self._wake(TICK_SECONDS)
         raise DontCloseSpider
 
     # ---- what other components ask of the run (see bound_run)
