@@ -78,6 +78,10 @@ LABEL_START_RE = re.compile(
     r"^[\s\u3000\xa0]*[【\[（(]?[\s\u3000\xa0]*(?:" + "|".join(
         f"(?P<f{i}>{_label_pattern(lab)})" for i, (_, lab) in enumerate(_ALL))
     + r")[\s\u3000\xa0]*[】\]）)]?[\s\u3000\xa0]*(?P<colon>[:：])?[\s\u3000\xa0]*")
+#: first characters of the labels: a piece whose first character (after blanks and one opening bracket)
+#: is none of them cannot match :data:`LABEL_START_RE` (a set lookup instead of the long alternation)
+LABEL_FIRST_CHARS = frozenset(lab[0] for _, lab in _ALL)
+_OPEN_BRACKETS = "【[（("
 #: ``<meta name=...>`` names (lower-case) -> field
 META_NAMES: dict[str, str] = {
     **{lab: name for name, labs in {**FIELD_LABELS}.items() for lab in labs},
@@ -138,6 +142,11 @@ def _clean(value: str) -> str:
 def _label_at(piece: str) -> tuple[str, int] | None:
     """``(field, end)`` when ``piece`` starts with a label that is a label here: followed by a colon,
     or the whole piece (a cell/span of its own), or by a value in a cell that begins with ``【``."""
+    head = piece.lstrip()
+    if head[:1] in _OPEN_BRACKETS:
+        head = head[1:].lstrip()
+    if head[:1] not in LABEL_FIRST_CHARS:
+        return None
     m = LABEL_START_RE.match(piece)
     if not m:
         return None

@@ -166,16 +166,19 @@ def _extract(data: bytes, text: str, codec: str, tree: HtmlElement | None, url: 
         return art
 
     meta = meta_tags(tree)
-    page_lines = body_mod.text_lines(tree.find("body") if tree.find("body") is not None else tree)
+    body_el = tree.find("body")
+    # one walk: the page's lines and the per-block text statistics of the density block
+    page_lines, stats = body_mod.page_walk(body_el if body_el is not None else tree)
     # --- attachments and the 信息公开 block (issue 16); a block that is only its fields leaves the tree
     art.attachments = find_attachments(tree, url)
     disclosure = parse_disclosure(tree)
     if disclosure.block is not None and disclosure.tight and disclosure.block.getparent() is not None:
         disclosure.block.drop_tree()
+        stats = None        # the walk saw the block: the density block counts again without it
 
     # --- body ---
     container, cname = body_mod.find_container(tree, text, hints.get("body_selector"))
-    lines, method = body_mod.extract_body_lines(tree, container, url)
+    lines, method = body_mod.extract_body_lines(tree, container, url, stats)
     flags["container"], flags["method"] = cname, method
 
     glosses = 0
