@@ -139,7 +139,9 @@ def search(db, query: str, *, site: str | None = None, since: datetime | None = 
 def _filters(params: dict, site, since, until) -> str:
     sql = ""
     if site:
-        sql += " AND s.name = :site"
+        # the site's id first (an InitPlan), so that a.site_id is a constant: PostgreSQL reads the
+        # site's newest rows from (site_id, id) (migration 0008) instead of every site's
+        sql += " AND a.site_id = (SELECT id FROM sites WHERE name = :site)"
         params["site"] = site
     if since is not None:
         sql += " AND a.published_at >= :since"
@@ -300,18 +302,17 @@ def _search_pg(conn, terms, site, since, until, limit) -> list[Hit]:
     if common:
         # every term is in a good share of the articles: read in id DESC order and stop at the
         # window (the GIN bitmap would fetch and recheck every match first), among the newest
-        # COMMON_SCAN articles only: the estimate is an upper bound (a phrase of common pairs can
-        # be rare), and a term with fewer than `limit` matches there goes to the indexes below
+        # COMMON_SCAN articles (of the site, with a site filter) only: the estimate is an upper
+        # bound (a phrase of common pairs can be rare), and a term with fewer than `limit` matches
+        # there goes to the indexes below
         conn.execute(text("SET LOCAL enable_bitmapscan = off"))
-        lo = conn.execute(text("SELECT id FROM articles ORDER BY id DESC OFFSET :n LIMIT 1"),
-                          {"n": COMMON_SCAN - 1}).scalar()
-        if lo is not None:
-            rows = _pg_query(conn, terms, dict(params, lo=lo), likes + " AND a.id >= :lo", flt, title)
-            if len(rows) >= limit:
-                return _hits(rows, terms)
-            bounded = True
-        else:
-            return _hits(_pg_query(conn, terms, params, likes, flt, title), terms)
+        scope = " WHERE site_id = (SELECT id FROM sites WHERE name = :site)" if site else ""
+        lo = conn.execute(text(f"SELECT id FROM articles{scope} ORDER BY id DESC OFFSET :n LIMIT 1"),
+                          {"n": COMMON_SCAN - 1, "site": site}).scalar()
+        rows = _pg_common(conn, terms, dict(params), flt, lo)
+        if len(rows) >= limit or lo is None:
+            return _hits(rows, terms)
+        bounded = True
     if bounded:
         conn.execute(text("SET LOCAL enable_bitmapscan = on"))
     if len(rarest) <= 2 and freqs is not None and not common:
@@ -321,19 +322,47 @@ def _search_pg(conn, terms, site, since, until, limit) -> list[Hit]:
     return _hits(_pg_query(conn, terms, params, likes, flt, title), terms)
 
 
+def _score_sql(terms, params, title: str, body: str, lower_body: str) -> str:
+    """Title hit (x TITLE_WEIGHT) + occurrences in the body (capped at 20), summed over the terms."""
+    parts = []
+    for i, t in enumerate(terms):
+        params[f"lw{i}"] = t.lower()
+        cased = t.lower() != t.upper()
+        b = lower_body if cased else body           # CJK, digits: no case
+        op_i = "ILIKE" if cased else "LIKE"
+        parts.append(f"(CASE WHEN {title} {op_i} :lk{i} ESCAPE '\\' THEN {TITLE_WEIGHT} ELSE 0 END"
+                     f" + least((length({b}) - length(replace({b}, :lw{i}, ''))) / length(:lw{i}), 20))")
+    return " + ".join(parts)
+
+
+def _pg_common(conn, terms, params, flt, lo):
+    """The common-terms path: one pass in id DESC order over the newest articles (``id >= lo``),
+    each body read from TOAST once (``body || ''`` makes an in-memory copy that the match, the
+    score and the snippet all use), stopping at the window's newest matches."""
+    t = "x.t"
+    likes = _likes(terms, params, t, "x.b", "ILIKE")
+    lower_body = "lower(x.b)"
+    score = _score_sql(terms, params, t, "x.b", lower_body) if any(len(q) >= 3 for q in terms) else "NULL::float"
+    window = ""
+    if lo is not None:
+        params["lo"] = lo
+        window = " AND a.id >= :lo"
+    params["window"] = PG_RANK_WINDOW if any(len(q) >= 3 for q in terms) else params["limit"]
+    sql = ("SELECT x.id AS id, s.name AS site, x.title AS title, x.url AS url, x.published_at AS published_at, "
+           f"x.first_seen AS first_seen, x.b AS body, {score} AS score FROM ("
+           "SELECT a.id, a.site_id, a.title, a.url, a.published_at, a.first_seen, "
+           "coalesce(a.title_simplified, a.title, '') AS t, coalesce(a.body_simplified, '') || '' AS b "
+           f"FROM articles a WHERE true{window}{flt} ORDER BY a.id DESC OFFSET 0) x "
+           f"JOIN sites s ON s.id = x.site_id WHERE {likes} ORDER BY x.id DESC LIMIT :window")
+    sql = f"SELECT * FROM ({sql}) w ORDER BY w.score DESC NULLS LAST, w.id DESC LIMIT :limit"
+    return conn.execute(_stmt(sql, params), params).all()
+
+
 def _pg_query(conn, terms, params, likes, flt, title):
     if any(len(t) >= 3 for t in terms):
-        score_parts = []
-        for i, t in enumerate(terms):
-            params[f"lw{i}"] = t.lower()
-            body = "lower(a.body_simplified)" if t.lower() != t.upper() else "a.body_simplified"  # CJK: no case
-            op_i = "ILIKE" if t.lower() != t.upper() else "LIKE"
-            score_parts.append(
-                f"(CASE WHEN {title} {op_i} :lk{i} ESCAPE '\\' THEN {TITLE_WEIGHT} ELSE 0 END"
-                f" + least((length({body}) - length(replace({body},"
-                f" :lw{i}, ''))) / length(:lw{i}), 20))")
+        score = _score_sql(terms, params, title, "a.body_simplified", "lower(a.body_simplified)")
         params["window"] = PG_RANK_WINDOW
-        inner = (f"SELECT a.id, ({' + '.join(score_parts)}) AS score FROM "
+        inner = (f"SELECT a.id, ({score}) AS score FROM "
                  f"(SELECT a.id FROM articles a JOIN sites s ON s.id = a.site_id WHERE {likes}{flt} "
                  "ORDER BY a.id DESC LIMIT :window) m JOIN articles a ON a.id = m.id "
                  "ORDER BY score DESC, a.id DESC LIMIT :limit")
