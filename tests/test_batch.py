@@ -136,3 +136,50 @@ def test_groups_by_private_allow_list():
         parse_settings(["NOVALUE"])
     assert parse_settings(["A=1", "B=x=y"]) == {"A": "1", "B": "x=y"}
     assert threading.active_count() >= 1
+
+
+def test_a_batch_reports_progress_only_when_asked(sqlite_url, tmp_path):
+    """Issue 14: the batch process sends a progress event a second (sites done/running/pending,
+    pages, articles new/dup, failures) when the parent asks; `govnews crawl`'s live line shows it."""
+    pytest.importorskip("crawler.spiders.gov_news")
+    from govnews.commands.crawl import BatchProgress
+
+    servers, profiles = _sites(tmp_path, 3)
+    servers[1].stop()                          # a dead site: its failure shows in the line
+    servers[0].delay_seconds = 0.05            # long enough for a few events while it runs
+    events: list[dict] = []
+    lines: list[str] = []
+    try:
+        results = run_batch(profiles, db_url=sqlite_url, time_limit=60, grace=5, concurrency=2,
+                            settings=FAST, on_progress=events.append, on_line=lines.append)
+    finally:
+        for s in servers:
+            s.stop()
+    assert {r.site: r.status for r in results}["v01"] == RunStatus.FAILED
+    assert events, "no progress event"
+    keys = {"event", "done", "running", "pending", "pages", "new", "dup", "failed"}
+    assert all(set(e) == keys for e in events)
+    assert any(e["running"] for e in events[:-1]), "events while sites run"
+    last = events[-1]
+    assert (last["done"], last["running"], last["pending"]) == (3, 0, 0)
+    assert last["new"] + last["dup"] >= 20 and last["pages"] > last["new"] and last["failed"] >= 1, last
+    assert [e["pages"] for e in events] == sorted(e["pages"] for e in events), "the totals only grow"
+    assert not any('"progress"' in line for line in lines), "events are not log lines"
+
+    shown = BatchProgress(enabled=True)
+    shown.on_progress(events[len(events) // 2])
+    assert shown.bar is not None and shown.bar.total == 3 and shown.bar.n == events[len(events) // 2]["done"]
+    shown.on_progress(last)
+    assert shown.bar.n == 3 and "failed" in shown.bar.postfix
+    shown.close()
+    hidden = BatchProgress(enabled=False)
+    hidden.on_progress(last)
+    assert hidden.bar is None, "off when not a terminal"
+
+
+def test_a_batch_sends_no_progress_unasked(sqlite_url):
+    unasked = BatchSession(db_url=sqlite_url, concurrency=1)
+    asked = BatchSession(db_url=sqlite_url, concurrency=1, on_progress=lambda e: None)
+    assert '"progress": false' in unasked.command[-1] and '"progress": true' in asked.command[-1]
+    for session in (unasked, asked):
+        session.engine.dispose()

@@ -167,3 +167,58 @@ def test_bad_hint_is_a_profile_error_before_crawling(sqlite_url, tmp_path, demo)
 def test_run_verdict(reason, stats, status, why):
     got, text = run_verdict(reason, stats, error="ValueError: bad")
     assert got == status and text.startswith(why), text
+
+
+# ------------------------------------------------------------------------------------ issue 14: batch runs
+
+
+def test_a_batch_crawl_ends_with_a_table_per_site_and_exit_1_when_a_site_failed(sqlite_url, tmp_path, demo):
+    """`govnews crawl good dead`: one Scrapy process; a row per site and a total; exit 1 (dead failed)."""
+    from govnews.demosite import demo_profile_toml
+
+    good = write_profile(tmp_path, demo.url)
+    dead = tmp_path / "dead.toml"
+    dead.write_text(demo_profile_toml(f"http://127.0.0.1:{free_port()}/", name="dead"), encoding="utf-8")
+    res = govnews("crawl", str(good), str(dead), "--db", sqlite_url, *FAST, "-s", "DOWNLOAD_DELAY=0",
+                  home=tmp_path, timeout=240)
+    assert res.returncode == 1, res.stderr[-3000:]
+    lines = res.stderr.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split()[:3] == ["site", "status", "new"])
+    assert "attach new/known/failed" in lines[header] and "failures" in lines[header]
+    rows = {line.split()[0]: line for line in lines[header + 1:header + 4]}
+    assert set(rows) == {"demo", "dead", "total"}, lines[header:header + 4]
+    demo_row = runs.last_run(sqlite_url, "demo", skip_statuses=())
+    assert rows["demo"].split()[1:3] == ["ok", str(demo_row["new_articles"])] and demo_row["new_articles"] > 0
+    assert rows["dead"].split()[1] == "failed" and "connection_refused=" in rows["dead"]
+    assert "2 sites, 1 failed" in rows["total"]
+    assert "article=" in rows["demo"] and "article=" in rows["total"], "pages by outcome"
+    assert "dead: failed" in res.stdout and "demo: ok" in res.stdout
+    assert "\x1egovnews-progress" not in res.stderr and '"event": "progress"' not in res.stderr, \
+        "no live line when not a terminal"
+
+
+def test_the_summary_counts_a_crawls_attachments(sqlite_url, tmp_path):
+    """The attachments row was `-`: new (stored by this run), known (stored before), failed."""
+    from sqlalchemy import func, select
+
+    from govnews.commands.crawl import run_summary
+    from storage.db import make_engine
+    from storage.models import Attachment
+    from tests.support.attachsite import AttachmentSite, profile_toml, serve_attachment_site
+
+    with serve_attachment_site(AttachmentSite()) as server:
+        profile = tmp_path / "attach.toml"
+        profile.write_text(profile_toml(server.url), encoding="utf-8")
+        res = govnews("crawl", str(profile), "--db", sqlite_url, "-s", "GOVNEWS_ATTACHMENT_MAX_SIZE=200000",
+                      "-s", "GOVNEWS_ATTACHMENT_TEXT_TIMEOUT=20", home=tmp_path, timeout=240)
+    assert res.returncode == 0, res.stderr[-3000:]
+    engine = make_engine(sqlite_url)
+    with engine.connect() as conn:
+        by_outcome = dict(conn.execute(select(Attachment.outcome, func.count()).group_by(Attachment.outcome)).all())
+    engine.dispose()
+    assert by_outcome.get("ok", 0) > 0 and by_outcome.get("failed", 0) > 0, by_outcome
+    line = next(line for line in res.stderr.splitlines() if line.startswith("  attachments "))
+    assert line.split(None, 1)[1] == f"{by_outcome['ok']} new, 0 known, {by_outcome['failed']} failed", line
+    row = runs.last_run(sqlite_url, "attach", skip_statuses=())
+    assert run_summary(sqlite_url, row["id"])["attachments"] == {
+        "new": by_outcome["ok"], "known": 0, "failed": by_outcome["failed"]}

@@ -16,8 +16,10 @@ Used by ``govnews crawl A B C``, ``govnews crawl --due`` and the daemon::
 
 :class:`BatchSession` is one batch subprocess that is fed sites while it runs (the daemon's jobs
 fire one by one); :func:`run_batch` gives it a fixed list. The parent talks to the child through
-JSON lines: sites on the child's stdin, ``start``/``end``/``skipped`` events on its stdout; the
-child's log (stderr) is relayed like a crawl's output (``on_line``, ``log_path``).
+JSON lines: sites on the child's stdin, ``start``/``end``/``skipped`` events on its stdout (and,
+when the parent passes ``on_progress``, a ``progress`` event a second: sites done/running/pending,
+pages, articles new/dup, failures); the child's log (stderr) is relayed like a crawl's output
+(``on_line``, ``log_path``).
 
 Sites are only batched with sites whose ``allow_private_hosts`` are the same: the DNS resolver and
 its private-address allow-list are per process, so a batch's allow-list is then every member's own.
@@ -124,13 +126,16 @@ class BatchSession:
                  settings: dict[str, Any] | None = None, env: dict[str, str] | None = None,
                  cwd: str | os.PathLike | None = None, log_path: str | os.PathLike | None = None,
                  on_line: Callable[[str], None] | None = None, python: str | None = None,
-                 command: Sequence[str] | None = None, tail_lines: int = TAIL_LINES):
+                 command: Sequence[str] | None = None, tail_lines: int = TAIL_LINES,
+                 on_progress: Callable[[dict[str, Any]], None] | None = None):
         self.db_url = absolute_db_url(db_url or default_db_url())
         self._own_engine = engine is None
         self.engine = engine if engine is not None else make_engine(self.db_url)
         self.concurrency = max(1, int(concurrency))
         self.grace = grace
-        options = {"concurrency": self.concurrency, "grace": grace, "settings": dict(settings or {})}
+        options = {"concurrency": self.concurrency, "grace": grace, "settings": dict(settings or {}),
+                   "progress": on_progress is not None}
+        self.on_progress = on_progress
         self.command = list(command) if command is not None else batch_command(options, python)
         self.env = env
         self.cwd = cwd
@@ -265,6 +270,10 @@ class BatchSession:
 
     def _event(self, event: dict[str, Any]) -> None:
         kind, site = event.get("event"), event.get("site")
+        if kind == "progress":
+            if self.on_progress is not None:
+                self.on_progress(event)
+            return
         if kind == "start" and site:
             with self._lock:
                 self._started[site] = (int(event["run_id"]), utcnow())
@@ -279,7 +288,7 @@ class BatchSession:
                                started_at=started[1] if started else self._submitted_at.get(site),
                                finished_at=utcnow(), pid=self.pid, holder=event.get("holder"),
                                command=list(self.command))
-            logger.info("batch %s: %s: %s (run %s)", self.pid, site, status, result.run_id)
+            logger.debug("batch %s: %s: %s (run %s)", self.pid, site, status, result.run_id)   # callers log it
             if fut is not None and not fut.done():
                 fut.set_result(result)
 
@@ -363,11 +372,14 @@ def run_batch(
     log_path: str | os.PathLike | None = None,
     on_line: Callable[[str], None] | None = None,
     command: Sequence[str] | None = None,
+    on_progress: Callable[[dict[str, Any]], None] | None = None,
 ) -> list[RunResult]:
     """Crawl ``profiles`` in batch processes (one per :func:`batch_groups` group, one after another)
     and return their ``RunResult``\\ s in the order given. ``jobdir``: each site gets
     ``DIR/<site>``; ``settings``: ``-s`` items (or a dict) for every crawler; ``stop_event``: when set,
-    the batch is stopped (running crawls ``interrupted``, SIGKILL after ``grace``)."""
+    the batch is stopped (running crawls ``interrupted``, SIGKILL after ``grace``); ``on_progress``:
+    called with the batch process's progress event every second (sites done/running/pending,
+    pages, articles new/dup, failures; ``govnews crawl``'s live line), none are sent without it."""
     profiles = list(profiles)
     extra = parse_settings(settings) if not isinstance(settings, dict) else dict(settings)
     db_url = absolute_db_url(db_url or default_db_url())
@@ -377,7 +389,7 @@ def run_batch(
             break
         session = BatchSession(db_url=db_url, engine=engine, concurrency=concurrency, grace=grace,
                                settings=extra, env=env, cwd=cwd, log_path=log_path, on_line=on_line,
-                               command=command).start()
+                               command=command, on_progress=on_progress).start()
         futures = {}
         for p in group:
             spec = site_spec(p, trigger=trigger, time_limit=time_limit, full=full,

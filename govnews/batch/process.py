@@ -58,6 +58,7 @@ BATCH_RUN_EXTENSION_PATH = "govnews.batch.process.BatchRunExtension"
 ARCHIVE_EXTENSION_PATH = "crawler.services.ArchiveExtension"
 SHARED_ARCHIVE_EXTENSION_PATH = "govnews.batch.process.SharedArchiveExtension"
 TAIL_LINES = 60
+PROGRESS_SECONDS = 1.0            # a progress event this often when the parent asks for them
 
 # ---------------------------------------------------------------------------- extensions
 _ENV_LOCK = threading.Lock()
@@ -199,6 +200,14 @@ def emit(event: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
+def progress_counts(stats: dict[str, Any]) -> dict[str, int]:
+    """A crawl's numbers for the live line (the same as a single crawl's progress line)."""
+    return {"pages": int(stats.get("downloader/response_count", 0) or 0),
+            "new": int(stats.get("govnews/articles/new", 0) or 0),
+            "dup": int(stats.get("govnews/articles/duplicate", 0) or 0),
+            "failed": sum(int(v or 0) for k, v in stats.items() if k.startswith("govnews/failed/"))}
+
+
 def batch_settings(overrides: dict[str, Any]) -> Settings:
     settings = get_project_settings()
     for name, value in overrides.items():
@@ -216,7 +225,7 @@ class Batch:
     """Runs the sites it is given, ``concurrency`` at a time, in ``process``."""
 
     def __init__(self, process: AsyncCrawlerProcess, settings: Settings, concurrency: int, grace: float,
-                 logs: SiteLogHandler):
+                 logs: SiteLogHandler, progress: bool = False):
         self.process = process
         self.settings = settings
         self.concurrency = max(1, concurrency)
@@ -232,6 +241,9 @@ class Batch:
         self.timed_out: set[str] = set()
         self.crawl_tasks: dict[str, asyncio.Task] = {}
         self.wake = asyncio.Event()
+        self.progress = progress
+        self.finished_sites = 0
+        self.finished_counts = {"pages": 0, "new": 0, "dup": 0, "failed": 0}
 
     # ---- input (called on the loop)
     def add(self, job: SiteJob) -> None:
@@ -268,7 +280,35 @@ class Batch:
         asyncio.ensure_future(crawler.engine.close_spider_async(reason=reason))
 
     # ---- main loop
+    def progress_event(self) -> dict[str, Any]:
+        """``{"event": "progress", sites done/running/pending, pages, new, dup, failed}``: the
+        finished sites' numbers plus the running crawlers' stats now."""
+        totals = dict(self.finished_counts)
+        for crawler in self.running.values():
+            try:
+                stats = crawler.stats.get_stats() if crawler is not None else {}
+            except (AttributeError, RuntimeError):        # not crawling yet
+                stats = {}
+            for k, v in progress_counts(stats).items():
+                totals[k] += v
+        return {"event": "progress", "done": self.finished_sites, "running": len(self.running),
+                "pending": len(self.pending), **totals}
+
+    async def _report_progress(self) -> None:
+        while True:
+            await asyncio.sleep(PROGRESS_SECONDS)
+            emit(self.progress_event())
+
     async def run(self) -> None:
+        reporter = asyncio.ensure_future(self._report_progress()) if self.progress else None
+        try:
+            await self._run()
+        finally:
+            if reporter is not None:
+                reporter.cancel()
+                emit(self.progress_event())
+
+    async def _run(self) -> None:
         while True:
             while self.pending and len(self.running) < self.concurrency and not self.stopping:
                 job = self.pending.popleft()
@@ -308,6 +348,7 @@ class Batch:
             note = f"[batch] not started: site {site!r} is locked by {holder['holder']}"
             run_id = await self._blocking(self._locked_row, site, job.trigger, note)
             logger.warning("%s (run %s)", note, run_id)
+            self.finished_sites += 1
             emit({"event": "end", "site": site, "run_id": run_id, "status": RunStatus.LOCKED, "note": note,
                   "holder": holder["holder"]})
             return
@@ -350,6 +391,10 @@ class Batch:
             status = await self._blocking(self._final_status, run_id, site, reason, stats, notes)
         if getattr(crawler, "spider", None) is None and status == RunStatus.OK:  # pragma: no cover
             status = RunStatus.FAILED
+        self.running[site] = None          # its numbers move from the running to the finished
+        for k, v in progress_counts(stats).items():
+            self.finished_counts[k] += v
+        self.finished_sites += 1
         tail = mask_secrets("\n".join([*self.logs.tail(site), *notes]))[-8000:]
         await self._blocking(lambda: runs.finish_run(self.engine, run_id, status=status, exit_code=exit_code,
                                                      log_tail=tail))
@@ -464,7 +509,8 @@ def main(argv: list[str] | None = None) -> int:
     process = AsyncCrawlerProcess(settings)
     logs = SiteLogHandler()
     logging.getLogger().addHandler(logs)
-    batch = Batch(process, settings, int(args.get("concurrency", 8)), float(args.get("grace", 30)), logs)
+    batch = Batch(process, settings, int(args.get("concurrency", 8)), float(args.get("grace", 30)), logs,
+                  progress=bool(args.get("progress")))
     loop = asyncio.get_event_loop()
     from twisted.internet import reactor
 

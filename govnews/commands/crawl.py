@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -94,11 +95,59 @@ class Progress:
             self.bar = None
 
 
-def summary_table(url: str, run_id: int | None, crawl_exit: int | None) -> list[str]:
-    """The end-of-crawl table: new articles, revisions, duplicates, attachments, pages by outcome,
-    failures by reason, requests, time (from the run's ``crawl_runs`` row and its pages)."""
+class BatchProgress(Progress):
+    """The live line of a batch run (``govnews crawl A B``, ``--due``): sites done of total, running,
+    pages, articles new/dup, failures, from the batch process's progress events; on a terminal only,
+    the batch's log lines passed through as for one crawl."""
+
+    def on_progress(self, event: dict[str, Any]) -> None:
+        if not self.enabled:
+            return
+        total = int(event.get("done", 0)) + int(event.get("running", 0)) + int(event.get("pending", 0))
+        if self.bar is None:
+            from tqdm import tqdm
+            self.bar = tqdm(total=total, unit="site", file=sys.stderr, dynamic_ncols=True, leave=False)
+        self.bar.total = total
+        self.bar.n = int(event.get("done", 0))
+        self.bar.set_postfix_str(f"running {event.get('running', 0)} pages {event.get('pages', 0)} "
+                                 f"new {event.get('new', 0)} dup {event.get('dup', 0)} "
+                                 f"failed {event.get('failed', 0)}", refresh=False)
+        self.bar.refresh()
+
+
+def attachment_counts(conn: Any, site: str, started: Any, finished: Any) -> dict[str, int]:
+    """A run's attachments, from the archive: ``new`` (first stored by this run), ``known`` (linked
+    by this run's articles, stored before it: not fetched again or unchanged), ``failed`` (fetched
+    by this run without success)."""
+    from sqlalchemy import and_, func, select
+
+    from storage.models import Article, ArticleAttachment, Attachment, Site
+
+    site_id = conn.scalar(select(Site.id).where(Site.name == site))
+    if site_id is None:
+        return {"new": 0, "known": 0, "failed": 0}
+
+    def within(col):
+        return and_(col >= started, col <= finished) if finished is not None else col >= started
+
+    new = conn.scalar(select(func.count(Attachment.id)).where(
+        Attachment.site_id == site_id, within(Attachment.first_seen), Attachment.outcome == "ok"))
+    failed = conn.scalar(select(func.count(Attachment.id)).where(
+        Attachment.site_id == site_id, within(func.coalesce(Attachment.fetched_at, Attachment.first_seen)),
+        Attachment.outcome == "failed"))
+    known = conn.scalar(select(func.count(func.distinct(Attachment.id)))
+                        .join(ArticleAttachment, ArticleAttachment.attachment_id == Attachment.id)
+                        .join(Article, Article.id == ArticleAttachment.article_id)
+                        .where(Article.site_id == site_id, within(ArticleAttachment.linked_at),
+                               Attachment.first_seen < started, Attachment.outcome == "ok"))
+    return {"new": int(new or 0), "known": int(known or 0), "failed": int(failed or 0)}
+
+
+def run_summary(url: str, run_id: int | None) -> dict[str, Any] | None:
+    """What the end-of-crawl table shows for one run: its ``crawl_runs`` row, its pages by outcome
+    and its attachments (:func:`attachment_counts`); None when there is no such run."""
     if run_id is None:
-        return []
+        return None
     from sqlalchemy import func, select
 
     from storage import runs
@@ -107,36 +156,96 @@ def summary_table(url: str, run_id: int | None, crawl_exit: int | None) -> list[
     try:
         engine = open_archive_engine(url)
     except click.ClickException:
-        return []
+        return None
     try:
         row = runs.get_run(engine, run_id)
         if row is None:
-            return []
+            return None
         with engine.connect() as conn:
             q = (select(Page.outcome, func.count(Page.id)).join(Site, Site.id == Page.site_id)
                  .where(Site.name == row["site"], Page.fetched_at >= row["started_at"]))
             if row.get("finished_at"):
                 q = q.where(Page.fetched_at <= row["finished_at"])
             outcomes = dict(conn.execute(q.group_by(Page.outcome)).all())
+            attachments = attachment_counts(conn, row["site"], row["started_at"], row.get("finished_at"))
     except Exception:  # noqa: BLE001 - a summary is not worth a traceback
-        return []
+        return None
     finally:
         engine.dispose()
     took = (row["finished_at"] - row["started_at"]).total_seconds() if row.get("finished_at") else None
-    failures = row.get("failures") or {}
-    attachments = row.get("attachments")
-    lines = [
-        f"  new articles   {row['new_articles']:>8}",
-        f"  revisions      {row['revisions']:>8}",
-        f"  duplicates     {row['duplicates']:>8}",
-        f"  attachments    {attachments if attachments is not None else '-':>8}",
-        f"  requests       {row['requests']:>8}",
-        "  pages          " + (", ".join(f"{k}={v}" for k, v in sorted(outcomes.items())) or "none"),
-        "  failures       " + (", ".join(f"{k}={v}" for k, v in sorted(failures.items())) or "none"),
+    return {"site": row["site"], "status": row["status"], "new_articles": row["new_articles"],
+            "revisions": row["revisions"], "duplicates": row["duplicates"], "attachments": attachments,
+            "requests": row["requests"], "pages": outcomes, "failures": row.get("failures") or {},
+            "seconds": took}
+
+
+def _counts(d: dict[str, int]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(d.items())) or "none"
+
+
+def _attachments(a: dict[str, int]) -> str:
+    return f"{a['new']} new, {a['known']} known, {a['failed']} failed"
+
+
+def summary_table(url: str, run_id: int | None, crawl_exit: int | None) -> list[str]:
+    """The end-of-crawl table: new articles, revisions, duplicates, attachments, pages by outcome,
+    failures by reason, requests, time (from the run's ``crawl_runs`` row and the archive)."""
+    s = run_summary(url, run_id)
+    if s is None:
+        return []
+    took = s["seconds"]
+    return [
+        f"  new articles   {s['new_articles']:>8}",
+        f"  revisions      {s['revisions']:>8}",
+        f"  duplicates     {s['duplicates']:>8}",
+        f"  attachments    {_attachments(s['attachments'])}",
+        f"  requests       {s['requests']:>8}",
+        "  pages          " + _counts(s["pages"]),
+        "  failures       " + _counts(s["failures"]),
         f"  time           {took:>7.1f}s" if took is not None else "  time                 -",
         f"  crawl process  exit {crawl_exit}",
     ]
-    return lines
+
+
+BATCH_COLUMNS = ("site", "status", "new", "rev", "dup", "attach new/known/failed", "requests", "time",
+                 "pages", "failures")
+
+
+def batch_summary_table(url: str, results: Sequence[Any], seconds: float | None = None) -> list[str]:
+    """The end of a batch run: one row per site (the fields of :func:`summary_table`) and a total
+    (its time: ``seconds``, the batch's wall time, else the longest site's)."""
+    rows: list[tuple[str, ...]] = []
+    total: dict[str, Any] = {"new": 0, "rev": 0, "dup": 0, "att": [0, 0, 0], "requests": 0, "seconds": 0.0,
+                             "pages": {}, "failures": {}}
+    for r in results:
+        s = run_summary(url, getattr(r, "run_id", None))
+        if s is None:
+            rows.append((r.site, str(r.status), *("-",) * (len(BATCH_COLUMNS) - 2)))
+            continue
+        a = s["attachments"]
+        rows.append((s["site"], str(s["status"]), str(s["new_articles"]), str(s["revisions"]),
+                     str(s["duplicates"]), f"{a['new']}/{a['known']}/{a['failed']}", str(s["requests"]),
+                     f"{s['seconds']:.1f}s" if s["seconds"] is not None else "-", _counts(s["pages"]),
+                     _counts(s["failures"])))
+        total["new"] += s["new_articles"]
+        total["rev"] += s["revisions"]
+        total["dup"] += s["duplicates"]
+        total["att"] = [x + y for x, y in zip(total["att"], (a["new"], a["known"], a["failed"]))]
+        total["requests"] += s["requests"]
+        total["seconds"] = max(total["seconds"], s["seconds"] or 0.0)
+        for key in ("pages", "failures"):
+            for k, v in s[key].items():
+                total[key][k] = total[key].get(k, 0) + int(v)
+    if not rows:
+        return []
+    failed = sum(1 for r in results if r.status in FAILED_STATUSES)
+    rows.append(("total", f"{len(results)} sites, {failed} failed", str(total["new"]), str(total["rev"]),
+                 str(total["dup"]), "/".join(map(str, total["att"])), str(total["requests"]),
+                 f"{seconds if seconds is not None else total['seconds']:.1f}s", _counts(total["pages"]),
+                 _counts(total["failures"])))
+    table = [BATCH_COLUMNS, *rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(BATCH_COLUMNS) - 1)]
+    return ["  " + "  ".join([*(c.ljust(w) for c, w in zip(row, widths)), row[-1]]).rstrip() for row in table]
 
 
 @click.command("crawl")
@@ -169,8 +278,11 @@ def crawl_cmd(sites: tuple[str, ...], db_url: str | None, sites_dir: str | None,
     is recorded in crawl_runs with a status and a one-line reason: ok (pages fetched and
     processed), empty (nothing held an article), failed (no start URL answered, every request
     failed or was refused, the spider could not start), timeout, interrupted, locked. The exit
-    status is 1 when a run failed, timed out, was locked or interrupted, else 0. The crawl ends
-    with a summary: new articles, revisions, duplicates, pages by outcome, failures, time.
+    status is 1 when a run failed, timed out, was locked or interrupted, else 0 (for a batch: when
+    any site's run did). The crawl ends with a summary: new articles, revisions, duplicates,
+    attachments, requests, pages by outcome, failures, time; a batch with one row per site and a
+    total. On a terminal a live line shows the progress (a batch: sites done/running, pages,
+    articles new/dup, failures).
 
     \b
     Examples:
@@ -191,7 +303,8 @@ def crawl_cmd(sites: tuple[str, ...], db_url: str | None, sites_dir: str | None,
         if sites:
             raise click.UsageError("name SITEs or use --due, not both")
         sys.exit(_crawl_due(db_url, sites_dir, dry_run, full, settings, jobdir, time_limit, log_level,
-                            include_unverified, batch=batch is not False, parallel=parallel))
+                            include_unverified, batch=batch is not False, parallel=parallel,
+                            no_progress=no_progress))
     if not sites:
         raise click.UsageError("name a SITE, or use --due")
     profiles = []
@@ -209,7 +322,7 @@ def crawl_cmd(sites: tuple[str, ...], db_url: str | None, sites_dir: str | None,
         sys.exit(0)
     if len(profiles) > 1 or batch:
         sys.exit(_crawl_many(profiles, url, full, settings, jobdir, time_limit, log_level,
-                             batch=batch is not False, parallel=parallel))
+                             batch=batch is not False, parallel=parallel, no_progress=no_progress))
     sys.exit(exit_code_of([_crawl_one(profiles[0], url, full, settings, jobdir, time_limit, log_level,
                                       no_progress)]))
 
@@ -233,8 +346,12 @@ def _with_reasons(url: str, results: Sequence[Any]) -> None:
         engine.dispose()
 
 
-def _report(url: str, results: Sequence[Any]) -> int:
+def _report(url: str, results: Sequence[Any], seconds: float | None = None) -> int:
+    """The batch's summary table (stderr), one status line per site (stdout); the exit code: 1 when
+    any site's run failed, timed out, was locked or interrupted."""
     _with_reasons(url, results)
+    for line in batch_summary_table(url, results, seconds):
+        click.echo(line, err=True)
     for r in results:
         reason = f": {r.reason}" if getattr(r, "reason", None) else ""
         click.echo(f"{r.site}: {r.status} (run {r.run_id}, exit {exit_code_of([r.status])}){reason}")
@@ -242,26 +359,37 @@ def _report(url: str, results: Sequence[Any]) -> int:
 
 
 def _crawl_many(profiles: Sequence[SiteProfile], url: str, full: bool, settings: Sequence[str],
-                jobdir: str | None, time_limit: float, log_level: str | None, *, batch: bool, parallel: int) -> int:
+                jobdir: str | None, time_limit: float, log_level: str | None, *, batch: bool, parallel: int,
+                no_progress: bool = False) -> int:
     """``govnews crawl A B C``: every named site, in one batch process (or one subprocess each)."""
     unique = {p.name: p for p in reversed(profiles)}
-    results = run_due(list(reversed(unique.values())), db_url=url, handle_signals=True,
-                      last_run_by_site={}, trigger=Trigger.MANUAL, time_limit=time_limit,
-                      max_parallel=parallel, batch=batch,
-                      batch_options=_batch_options(full, settings, jobdir, log_level),
-                      crawl_command=due_crawl_command(full, settings, jobdir, log_level))
-    return _report(url, results)
+    progress = BatchProgress(enabled=batch and not no_progress and sys.stderr.isatty())
+    t0 = time.monotonic()
+    try:
+        results = run_due(list(reversed(unique.values())), db_url=url, handle_signals=True,
+                          last_run_by_site={}, trigger=Trigger.MANUAL, time_limit=time_limit,
+                          max_parallel=parallel, batch=batch,
+                          batch_options=_batch_options(full, settings, jobdir, log_level, progress),
+                          crawl_command=due_crawl_command(full, settings, jobdir, log_level))
+    finally:
+        progress.close()
+    return _report(url, results, time.monotonic() - t0)
 
 
-def _batch_options(full: bool, settings: Sequence[str], jobdir: str | None, log_level: str | None) -> dict:
+def _batch_options(full: bool, settings: Sequence[str], jobdir: str | None, log_level: str | None,
+                   progress: BatchProgress | None = None) -> dict:
     try:
         parsed = parse_settings(settings)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     if log_level:
         parsed.setdefault("LOG_LEVEL", log_level)
-    return {"full": full, "settings": parsed, "jobdir": jobdir,
-            "on_line": lambda line: click.echo(line, err=True)}
+    options: dict[str, Any] = {"full": full, "settings": parsed, "jobdir": jobdir,
+                               "on_line": lambda line: click.echo(line, err=True)}
+    if progress is not None and progress.enabled:
+        options["on_line"] = progress.on_line
+        options["on_progress"] = progress.on_progress
+    return options
 
 
 def _crawl_one(profile: SiteProfile, url: str, full: bool, settings: Sequence[str], jobdir: str | None,
@@ -286,7 +414,8 @@ def _crawl_one(profile: SiteProfile, url: str, full: bool, settings: Sequence[st
 
 def _crawl_due(db_url: str | None, sites_dir: str | None, dry_run: bool, full: bool,
                settings: tuple[str, ...], jobdir: str | None, time_limit: float, log_level: str | None,
-               include_unverified: bool, *, batch: bool = True, parallel: int = DEFAULT_CONCURRENCY) -> int:
+               include_unverified: bool, *, batch: bool = True, parallel: int = DEFAULT_CONCURRENCY,
+               no_progress: bool = False) -> int:
     loaded = load_profile_dir(sites_dir, include_unverified=include_unverified)
     for path, message in loaded.errors.items():
         click.echo(f"skipped profile {path}: {message.removeprefix(path + ': ')}", err=True)
@@ -295,15 +424,20 @@ def _crawl_due(db_url: str | None, sites_dir: str | None, dry_run: bool, full: b
                    err=True)
     url = resolve_db_url(db_url)
     open_archive_engine(url, write=True).dispose()
-    results = run_due(loaded.profiles.values(), db_url=url, handle_signals=True,
-                      dry_run=dry_run, time_limit=time_limit, batch=batch,
-                      max_parallel=parallel if batch else 1,
-                      batch_options=_batch_options(full, settings, jobdir, log_level),
-                      crawl_command=due_crawl_command(full, settings, jobdir, log_level))
+    progress = BatchProgress(enabled=batch and not dry_run and not no_progress and sys.stderr.isatty())
+    t0 = time.monotonic()
+    try:
+        results = run_due(loaded.profiles.values(), db_url=url, handle_signals=True,
+                          dry_run=dry_run, time_limit=time_limit, batch=batch,
+                          max_parallel=parallel if batch else 1,
+                          batch_options=_batch_options(full, settings, jobdir, log_level, progress),
+                          crawl_command=due_crawl_command(full, settings, jobdir, log_level))
+    finally:
+        progress.close()
     if dry_run:
         for p in results:
             click.echo(p.name)
         return 0
     if not results:
         click.echo("no site is due", err=True)
-    return _report(url, results)
+    return _report(url, results, time.monotonic() - t0)

@@ -56,8 +56,9 @@ from govnews.scheduling.jobs import (
 )
 from govnews.scheduling.profiles import load_profile_dir
 from govnews.scheduling.triggers import describe_schedule
+from storage import runs
 from storage.db import default_db_url, make_engine, mask_url
-from storage.enums import Trigger
+from storage.enums import RunStatus, Trigger
 
 __all__ = [
     "DEFAULT_MAX_PARALLEL", "DEFAULT_RELOAD_INTERVAL", "JOBSTORE_TABLE", "Daemon", "DaemonConfig",
@@ -65,6 +66,11 @@ __all__ = [
 ]
 
 logger = logging.getLogger("govnews.scheduler")
+
+#: the level of a finished run's log line by its status (anything else: INFO)
+RESULT_LOG_LEVELS: dict[str, int] = {RunStatus.FAILED: logging.ERROR, RunStatus.EMPTY: logging.WARNING,
+                     RunStatus.TIMEOUT: logging.WARNING, RunStatus.LOCKED: logging.WARNING,
+                     RunStatus.INTERRUPTED: logging.WARNING}
 
 JOBSTORE_TABLE = "apscheduler_jobs"    # created by APScheduler in the archive DB; not an Alembic table
 DEFAULT_RELOAD_INTERVAL = 60.0         # seconds between re-reads of sites/
@@ -210,15 +216,36 @@ class Daemon:
                 return _enqueue_site(profile, redis_url=self.config.redis_url, engine=self._engine,
                                     prefix=self.config.redis_prefix, trigger=Trigger.SCHEDULE)
             if self._batch:                # many sites, one Scrapy process (govnews.batch)
-                return self._batch_dispatcher().run(profile, trigger=Trigger.SCHEDULE,
-                                                    time_limit=self.config.time_limit, stop_event=self.stop_event)
-            return self._run_crawl(
-                profile, db_url=self.db_url, engine=self._engine, trigger=Trigger.SCHEDULE,
-                time_limit=self.config.time_limit, grace=self.config.grace,
-                stop_event=self.stop_event, log_path=log_path, on_start=on_start, **kwargs)
+                result = self._batch_dispatcher().run(profile, trigger=Trigger.SCHEDULE,
+                                                      time_limit=self.config.time_limit, stop_event=self.stop_event)
+            else:
+                result = self._run_crawl(
+                    profile, db_url=self.db_url, engine=self._engine, trigger=Trigger.SCHEDULE,
+                    time_limit=self.config.time_limit, grace=self.config.grace,
+                    stop_event=self.stop_event, log_path=log_path, on_start=on_start, **kwargs)
+            self.log_result(result)
+            return result
         finally:
             with self._active_lock:
                 self._active.pop(site, None)
+
+    def log_result(self, result: Any) -> None:
+        """One line per finished run, at the level its status deserves: ``failed`` at ERROR,
+        ``empty``, ``timeout``, ``locked`` and ``interrupted`` at WARNING (with the run's reason,
+        from ``crawl_runs`` when the result has none: a batch run's), ``ok`` at INFO."""
+        if result is None:
+            return
+        status = str(getattr(result, "status", ""))
+        reason = getattr(result, "reason", None)
+        run_id = getattr(result, "run_id", None)
+        if reason is None and run_id is not None and status != RunStatus.OK and self._engine is not None:
+            try:
+                row = runs.get_run(self._engine, run_id)
+                reason = row.get("reason") if row else None
+            except Exception:  # noqa: BLE001 - the line is still worth logging
+                logger.debug("could not read the reason of run %s", run_id, exc_info=True)
+        level = RESULT_LOG_LEVELS.get(status, logging.INFO)
+        logger.log(level, "%s: run %s %s%s", result.site, run_id, status, f": {reason}" if reason else "")
 
     def _batch_dispatcher(self):
         with self._active_lock:
