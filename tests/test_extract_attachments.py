@@ -75,3 +75,24 @@ def test_malformed_bracketed_hosts_are_skipped_not_raised():
                                          status=200, content_type="text/html")
     assert outcome == "article"
     assert [a["url"] for a in art.attachments] == ["http://www.example.gov.cn/files/ok.pdf"]
+
+
+# links that look like no attachment but resolve to one, and plain links; the prefilter that skips urljoin
+# for most links must give the same answer as resolving every link
+TRICKY_HREFS = ["a.html", "down\\load/1", "do\twnload/1", "fu%6Aian/x", "%2Epdf", "x.PDF", "/a/b/../c.doc",
+                "download", "getfile.aspx", "?filename=a.pdf", ";x", "//other.cn/a.xls", "http://o.cn/",
+                "news/2.html", "../attach/", "javascript:x.pdf", "  /files/a.zip  ", "/x/y.html#a.pdf"]
+
+
+def test_prefilter_is_exact(monkeypatch):
+    from crawler.extract import attachments
+    links = "".join(f'<a href="{h}">附件{i}</a>' for i, h in enumerate(TRICKY_HREFS))
+    html = f"<html><body><div class='content'>{links}</div></body></html>"
+    for base in ("http://www.a.gov.cn/art/2024/1/2/art_1.html", "http://www.a.gov.cn/download/list.html",
+                 "http://www.a.gov.cn/x/file.pdf", None):
+        filtered = find_attachments(html, base)
+        monkeypatch.setattr(attachments, "_may_be_attachment", lambda href: True)
+        unfiltered = find_attachments(html, base)
+        monkeypatch.undo()
+        assert filtered == unfiltered, base
+    assert len(find_attachments(html, "http://www.a.gov.cn/art/1.html")) >= 6

@@ -45,6 +45,19 @@ FURNITURE_RE = re.compile(r"(?:^|[\s_-])(?:nav|navbar|menu|footer|foot|header|he
 FURNITURE_TAGS = ("nav", "footer", "header")
 _SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "#")
 NAME_MAX = 300
+#: a document extension anywhere in a link (the cheap test before the URL is resolved)
+_EXT_ANY_RE = re.compile(r"\.(?:" + "|".join(EXTENSIONS) + r")", re.I)
+
+
+def _may_be_attachment(href: str) -> bool:
+    """False only for a link that cannot be an attachment whatever it resolves against (a base URL whose
+    path names no download script): its text names no document extension and no download script, and it
+    has no query (nor ``;params``, nor an empty path that takes the base's query). Exact: the resolved
+    path ends in the link's last segment, and a download-script word lies inside one segment."""
+    if "?" in href or ";" in href:
+        return True
+    probe = unquote(href.replace("\\", "/").replace("\t", "").replace("\r", "").replace("\n", ""))
+    return bool(_EXT_ANY_RE.search(probe) or ENDPOINT_RE.search(probe))
 
 
 def attachment_ext(url: str, name: str | None = None) -> str | None:
@@ -160,8 +173,17 @@ def find_attachments(tree: Any, url: str | None = None) -> list[dict[str, str]]:
             break
     out: list[dict[str, str]] = []
     seen: set[str] = set()
+    # links that cannot be attachments are skipped before urljoin (most of a page's links), unless the
+    # base itself names a download script (then any relative link may resolve to one)
+    try:
+        base_path = unquote(urlsplit(base or "").path)
+    except ValueError:
+        base_path = ""
+    prefilter = not ENDPOINT_RE.search(base_path) and not _EXT_ANY_RE.search(base_path)
     for el in tree.iter("a", "area", "embed", "object", "iframe"):
         href = el.get("href") if el.tag in ("a", "area") else (el.get("src") or el.get("data"))
+        if prefilter and href and not _may_be_attachment(href):
+            continue
         target = _absolute(href or "", base)
         if target is None or target in seen:
             continue

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from lxml import etree
+
 from .html import raw_text
 
 #: gov / og meta tags -> Article field
@@ -28,6 +30,7 @@ HEADLINE_XPATHS = (
     "//*[contains(@class, 'title') and not(self::html) and not(self::head) and not(self::title)]",
     "//h2",
 )
+_HEADLINE_XPATHS = tuple(etree.XPath(xp) for xp in HEADLINE_XPATHS)
 #: site suffix separators in ``<title>``: ``标题_XX人民政府``, ``标题 - 新华网``, ``标题|XX``
 TITLE_SUFFIX_RE = re.compile(r"\s*(?:[_|｜]|--?|—+|\s-\s).*$")
 #: a trailing site name glued with a dash: ``标题-新华网``, ``标题 — XX市人民政府门户网站``
@@ -128,8 +131,8 @@ def strip_site_name(title: str | None) -> str | None:
 def headline_candidates(tree, limit: int = 12) -> list[str]:
     """Texts of headline-like elements, in the order of :data:`HEADLINE_XPATHS`."""
     seen, out = set(), []
-    for xp in HEADLINE_XPATHS:
-        for el in tree.xpath(xp):
+    for xp in _HEADLINE_XPATHS:
+        for el in xp(tree):
             if not isinstance(el.tag, str) or el.tag in ("script", "style", "body", "meta", "link"):
                 continue
             text = element_text(el)

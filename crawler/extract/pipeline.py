@@ -10,6 +10,7 @@ import unicodedata
 from datetime import datetime
 from typing import Any
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 from common.text import strip_glosses, to_simplified
@@ -376,6 +377,8 @@ def _signed_author(page_lines: list[str], body_lines: list[str]) -> tuple[str, s
 #: class/id words of navigation blocks (menus, breadcrumbs, column lists) whose link texts are never a headline
 NAV_BLOCK_RE = re.compile(r"nav|menu|crumb|position|location|weizhi|dqwz|lanmu|column|channel|sidebar|side|left",
                           re.I)
+#: the elements that may be navigation blocks: ``<nav>`` and everything with a class or an id
+NAV_CANDIDATES_XPATH = etree.XPath("//nav | //*[@class or @id]")
 #: link texts longer than this are not navigation (a headline in a list)
 NAV_TEXT_MAX = 16
 
@@ -385,18 +388,27 @@ def navigation_texts(tree: HtmlElement, page_lines: list[str]) -> set[str]:
     like navigation (``nav``, ``menu``, ``crumb``, ``position``, ...) or a ``<nav>``, and the parts of the
     breadcrumb line. Short texts only (at most :data:`NAV_TEXT_MAX` characters)."""
     out: set[str] = set()
-    for i, a in enumerate(tree.iter("a")):
-        if i >= 3000:
-            break
+    # the navigation blocks first (one pass over the elements with a class or id), then each link's
+    # ancestors are set lookups
+    nav = {el for el in NAV_CANDIDATES_XPATH(tree)
+           if el.tag == "nav" or NAV_BLOCK_RE.search(f"{el.get('class') or ''} {el.get('id') or ''}")}
+    if not nav:
+        nav_links: list = []
+    else:
+        nav_links = []
+        for i, a in enumerate(tree.iter("a")):
+            if i >= 3000:
+                break
+            for anc in a.iterancestors():
+                if anc in nav:
+                    nav_links.append(a)
+                    break
+                if anc.tag == "body":
+                    break
+    for a in nav_links:
         text = " ".join(raw_text(a).split())
-        if not text or len(text) > NAV_TEXT_MAX:
-            continue
-        for anc in a.iterancestors():
-            if anc.tag == "nav" or NAV_BLOCK_RE.search(f"{anc.get('class') or ''} {anc.get('id') or ''}"):
-                out.add(clean._key(text))
-                break
-            if anc.tag == "body":
-                break
+        if text and len(text) <= NAV_TEXT_MAX:
+            out.add(clean._key(text))
     for ln in page_lines[:200]:
         rest = BREADCRUMB_LABEL_RE.sub("", ln, count=1)
         if len(ln) <= BREADCRUMB_MAX_LEN and (rest != ln or re.match(r"^首[页頁]\s*[>＞»›]", ln)):
