@@ -62,6 +62,7 @@ class Hints:
     max_depth: int | None = None
     max_query_variants: int | None = None
     attachment_max_size: int | None = None
+    attachment_revalidate_days: int | None = None
 
 
 @dataclass
@@ -147,6 +148,7 @@ HINT_SPEC: dict[str, tuple[str, float | None]] = {
     "max_depth": ("int", 0),
     "max_query_variants": ("int", 1),
     "attachment_max_size": ("int", 1),
+    "attachment_revalidate_days": ("int", 0),
 }
 KNOWN_KEYS = set(KEY_SPEC)
 KNOWN_HINTS = set(HINT_SPEC)

@@ -179,7 +179,7 @@ def sync_links(engine: Engine, article_id: int, site: str | None, attachments: I
     the next crawl of the site requests at idle (:func:`due_retries`). Links to URLs the fresh
     extraction no longer finds stay (counted as ``kept``). Only the first ``limit`` found are linked
     (the crawl's per-article limit). ``dry_run`` counts and writes nothing."""
-    items: list[tuple[str, dict[str, str]]] = []
+    items: list[tuple[str, Mapping[str, Any]]] = []
     seen: set[str] = set()
     for a in attachments:
         url = canonical_url(a["url"])
@@ -291,8 +291,9 @@ def content_bytes(engine: Engine, content_id: int) -> bytes | None:
 
 # ------------------------------------------------------------------------------------ reading
 def list_attachments(engine: Engine, *, site: str | None = None, since: datetime | None = None,
-                     failed: bool = False, limit: int | None = None) -> Iterator[dict[str, Any]]:
-    """Attachment rows with their file's text status and the number of linking articles, newest first."""
+                     failed: bool = False, pending: bool = False, limit: int | None = None) -> Iterator[dict[str, Any]]:
+    """Attachment rows with their file's text status and the number of linking articles, newest first;
+    ``failed``: failed downloads and texts; ``pending``: URLs found but not fetched yet."""
     a, c = _T_ATT.c, _T_CONTENT.c
     n_links = select(func.count()).where(_T_LINK.c.attachment_id == a.id).scalar_subquery()
     stmt = (select(a.id, a.url, a.name, Site.name.label("site"), a.outcome, a.reason, a.status, a.declared_type,
@@ -304,6 +305,8 @@ def list_attachments(engine: Engine, *, site: str | None = None, since: datetime
         stmt = stmt.where(Site.name == site)
     if since:
         stmt = stmt.where(a.first_seen >= since)
+    if pending:
+        stmt = stmt.where(a.outcome == "pending")
     if failed:
         stmt = stmt.where(or_(a.outcome == "failed", c.text_status.in_(("failed", "timeout", "too_large",
                                                                          "encrypted"))))

@@ -6,11 +6,13 @@ then search, export (JSONL + WARC validated with warcio), ``govnews attachments`
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select, text
 
+from common.clock import utcnow
 from govnews.cli import main
 from storage.attachments import counts, search_attachments
 from storage.db import make_engine
@@ -177,3 +179,116 @@ def test_cli_search_export_list_stats(crawled, db_url, tmp_path, site):
     res = runner.invoke(main, ["attachments", "--extract", "--all"], env=env)
     assert res.exit_code == 0, res.output
     assert "extracted" in res.output
+
+
+# ------------------------------------------------------------------------------------ issue 16, last items
+def _small_crawl(db_url, tmp_path):
+    """A fresh site without the bad inputs (quick), served; crawled once."""
+    small = AttachmentSite(bad_input=False)
+    server_cm = serve_attachment_site(small)
+    server = server_cm.__enter__()
+    profile = tmp_path / "attach.toml"
+    profile.write_text(profile_toml(server.url), encoding="utf-8")
+    scrapy_crawl(profile, db_url, *CRAWL_ARGS)
+    return small, server, server_cm, profile
+
+
+def test_reextract_relinks_and_the_next_crawl_fetches_the_pending_one(db_url, tmp_path):
+    small, server, server_cm, profile = _small_crawl(db_url, tmp_path)
+    try:
+        engine = make_engine(db_url)
+        first = small.notices[0]                  # the PDF (shared), the DOCX and the XLSX (only here)
+        xlsx_url = server.url.rstrip("/") + "/download.jsp?id=7"
+        with engine.begin() as conn:              # as an older extractor left it: no links, the XLSX unknown
+            aid = conn.scalar(select(Article.id).where(Article.url.like(f"%{first.path}")))
+            conn.execute(ArticleAttachment.__table__.delete().where(ArticleAttachment.article_id == aid))
+            conn.execute(Attachment.__table__.delete().where(Attachment.url == xlsx_url))
+        env = {"GOVNEWS_DB_URL": db_url}
+        runner = CliRunner()
+        res = runner.invoke(main, ["reextract", "--site", "attach", "--dry-run", "--no-progress"], env=env)
+        assert res.exit_code == 0, res.output
+        dry = json.loads(res.output.strip().splitlines()[-1])
+        assert (dry["links_added"], dry["links_pending"], dry["links_kept"]) == (3, 1, 0)
+        with engine.connect() as conn:
+            assert not conn.scalar(select(func.count()).select_from(ArticleAttachment)
+                                   .where(ArticleAttachment.article_id == aid)), "--dry-run writes nothing"
+
+        res = runner.invoke(main, ["reextract", "--site", "attach", "--no-progress"], env=env)
+        assert res.exit_code == 0, res.output
+        report = json.loads(res.output.strip().splitlines()[-1])
+        assert (report["links_added"], report["links_pending"]) == (3, 1)
+        with engine.connect() as conn:
+            linked = dict(conn.execute(select(Attachment.url, Attachment.outcome).join(
+                ArticleAttachment, ArticleAttachment.attachment_id == Attachment.id)
+                .where(ArticleAttachment.article_id == aid)).all())
+        assert len(linked) == 3 and linked[xlsx_url] == "pending"
+        assert sum(v == "ok" for v in linked.values()) == 2, "known files linked without a download"
+        res = runner.invoke(main, ["attachments", "--pending", "--json"], env=env)
+        assert res.exit_code == 0, res.output
+        pending = [json.loads(line) for line in res.output.splitlines()]
+        assert [(p["url"], p["outcome"], p["name"], p["articles"]) for p in pending] == [
+            (xlsx_url, "pending", "补助名单.xlsx", 1)]
+        res = runner.invoke(main, ["stats"], env=env)
+        assert res.exit_code == 0 and "pending 1" in res.output, res.output
+
+        server.requests.clear()
+        scrapy_crawl(profile, db_url, *CRAWL_ARGS)
+        again = server.attachment_requests()
+        assert "/download.jsp?id=7" in again, again
+        assert not {"/files/2c9a8b7d6e5f4a3b.pdf", "/att/same-bytes-other-url.pdf"} & set(again)
+        atts, links, _, _ = _rows(engine)
+        xlsx = atts["download.jsp?id=7"]
+        assert xlsx.outcome == "ok" and small.XLSX_WORD in xlsx.text and links[xlsx.id] == 1
+        engine.dispose()
+    finally:
+        server_cm.__exit__(None, None, None)
+
+
+def test_known_attachments_are_revalidated_by_age_not_downloaded_again(db_url, tmp_path):
+    small, server, server_cm, profile = _small_crawl(db_url, tmp_path)
+    try:
+        engine = make_engine(db_url)
+        before, links_before, n_contents, _ = _rows(engine)
+        ok = {name for name, r in before.items() if r.outcome == "ok"}
+        docx_path = "/module/download/downfile.jsp?classid=0&filename=2403011234567.docx"
+        docx_name = docx_path.rsplit("/", 1)[-1]
+        assert docx_name in ok and len(ok) >= 4
+
+        # a crawl right after: nothing stored is requested
+        server.requests.clear()
+        scrapy_crawl(profile, db_url, *CRAWL_ARGS)
+        assert not {p.rsplit("/", 1)[-1] for p in server.attachment_requests()} & ok
+        # the clock moves on 40 days (the stored check times move back: no sleep); the DOCX changes
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE attachments SET fetched_at = :t WHERE outcome = 'ok'"),
+                         {"t": utcnow() - timedelta(days=40)})
+        from tests.support.attachsite import Served, make_docx
+        small.files[docx_path] = Served(docx_path, make_docx(["修订后的申报指南", "新增：候鸟专项"]),
+                                        "application/octet-stream")
+        server.requests.clear()
+        server.not_modified.clear()
+        start = utcnow()
+        scrapy_crawl(profile, db_url, *CRAWL_ARGS)
+        asked = {p.rsplit("/", 1)[-1] for p in server.attachment_requests()}
+        assert ok <= asked, f"stale attachments not checked: {ok - asked}"
+        not_modified = {p.rsplit("/", 1)[-1] for p in server.not_modified if p in small.files}   # not list pages
+        assert not_modified == ok - {docx_name}, "304 for the unchanged"
+        after, links_after, n_contents_after, _ = _rows(engine)
+        assert links_after == links_before
+        assert all(after[n].outcome == "ok" and after[n].fetched_at >= start for n in ok), "check times moved"
+        assert all(after[n].content_id == before[n].content_id for n in ok - {docx_name})
+        docx = after[docx_name]
+        assert docx.content_id != before[docx_name].content_id and "候鸟专项" in docx.text
+        assert n_contents_after == n_contents + 1
+        with engine.connect() as conn:          # the old file is kept
+            old = conn.execute(select(AttachmentContent.sha256, AttachmentContent.text)
+                               .where(AttachmentContent.id == before[docx_name].content_id)).one()
+        assert old.sha256 == before[docx_name].sha256 and small.DOCX_WORD in old.text
+
+        # checked now: the next crawl requests none of them again
+        server.requests.clear()
+        scrapy_crawl(profile, db_url, *CRAWL_ARGS)
+        assert not {p.rsplit("/", 1)[-1] for p in server.attachment_requests()} & ok
+        engine.dispose()
+    finally:
+        server_cm.__exit__(None, None, None)

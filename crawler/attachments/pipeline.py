@@ -6,9 +6,12 @@ For an article page whose extraction found attachments (``article.attachments``,
 
 1. links them to the article (:func:`storage.attachments.link`: one row per URL, ``pending`` until
    fetched) — the article is archived whatever happens to its attachments;
-2. requests those that need it (:func:`storage.attachments.needs_fetch`: never fetched, or failed
-   with attempts left; with ``GOVNEWS_ATTACHMENT_REVALIDATE`` also stored ones, by conditional GET
-   with their ETag / Last-Modified), each URL at most once per crawl, at most
+2. requests those that need it (:func:`storage.attachments.needs_fetch`: never fetched, failed
+   with attempts left, or stored and last checked more than ``GOVNEWS_ATTACHMENT_REVALIDATE_DAYS``
+   ago — 30, the profile hint ``attachment_revalidate_days``, 0 never; every stored one with
+   ``GOVNEWS_ATTACHMENT_REVALIDATE`` — by conditional GET with their ETag / Last-Modified: 304 or
+   the same bytes only move the check time, changed bytes are stored as a new file the URL then
+   points to, the old file is kept; a failed check keeps the stored file), each URL at most once per crawl, at most
    ``GOVNEWS_ATTACHMENTS_PER_ARTICLE`` per article, only on the profile's allowed hosts (others are
    recorded ``failed`` / ``offsite`` without a request). Requests go through the engine, so the host
    guard, robots.txt, politeness and retries apply as to pages; the size limit is per request
@@ -21,25 +24,34 @@ For an article page whose extraction found attachments (``article.attachments``,
    deadline and memory caps (:func:`crawler.attachments.text.extract_contained`), or leaves it
    ``pending`` for ``govnews attachments --extract`` (``"later"``).
 
-When the spider is about to close, attachments of the site still ``pending`` or failed with attempts
-left (from earlier crawls, whose articles an incremental crawl does not fetch again) are requested
-once more. Stats: ``govnews/attachments/<requested|stored|not_modified|failed/REASON|offsite|over_count>``,
+When the spider is about to close, attachments of the site still ``pending`` (a crawl that stopped
+early, links ``govnews reextract`` found) or failed with attempts left (from earlier crawls, whose
+articles an incremental crawl does not fetch again), then stored ones due for revalidation, are
+requested once (:func:`storage.attachments.due_retries`), through the same checks. "Now" is
+``self.clock`` (tests inject one). Stats:
+``govnews/attachments/<requested|stored|not_modified|failed/REASON|offsite|over_count|retried>``,
+``govnews/attachments/<revalidated|unchanged|changed|revalidate_failed/REASON>``,
 ``govnews/attachments/text/<status>``, ``govnews/attachments/text_seconds``.
 """
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider, NotConfigured
+from twisted.internet.threads import deferToThread
 
+from common.clock import utcnow
 from crawler.attachments.sniff import sniff
 from crawler.attachments.text import TextResult, extract_contained
 from crawler.extract.attachments import attachment_ext
 from crawler.items import FetchedPage, response_headers
 from crawler.services import get_archive, in_thread
+from storage.attachments import DEFAULT_MAX_ATTEMPTS, DEFAULT_PER_ARTICLE, DEFAULT_REVALIDATE_DAYS
 
 __all__ = ["ATTACHMENT_KIND", "AttachmentPipeline", "TEXT_TYPES"]
 
@@ -50,13 +62,13 @@ MAX_SIZE_SETTING = "GOVNEWS_ATTACHMENT_MAX_SIZE"
 PER_ARTICLE_SETTING = "GOVNEWS_ATTACHMENTS_PER_ARTICLE"
 MAX_ATTEMPTS_SETTING = "GOVNEWS_ATTACHMENT_MAX_ATTEMPTS"
 REVALIDATE_SETTING = "GOVNEWS_ATTACHMENT_REVALIDATE"
+REVALIDATE_DAYS_SETTING = "GOVNEWS_ATTACHMENT_REVALIDATE_DAYS"
 TEXT_SETTING = "GOVNEWS_ATTACHMENT_TEXT"
 TEXT_TIMEOUT_SETTING = "GOVNEWS_ATTACHMENT_TEXT_TIMEOUT"
 TEXT_MEMORY_SETTING = "GOVNEWS_ATTACHMENT_TEXT_MAX_MEMORY_MB"
 TEXT_RSS_SETTING = "GOVNEWS_ATTACHMENT_TEXT_MAX_RSS_MB"
 TEXT_PAGES_SETTING = "GOVNEWS_ATTACHMENT_TEXT_MAX_PAGES"
 DEFAULT_MAX_SIZE = 50 * 1024 * 1024
-DEFAULT_PER_ARTICLE = 20
 ATTACHMENT_KIND = "attachment"
 META = "govnews_attachment"
 PRIORITY = 20                   # before further list pages and articles: an article's files come with it
@@ -93,8 +105,13 @@ class AttachmentPipeline:
         self.archive = get_archive(crawler)
         self.max_size = s.getint(MAX_SIZE_SETTING, DEFAULT_MAX_SIZE)
         self.per_article = s.getint(PER_ARTICLE_SETTING, DEFAULT_PER_ARTICLE)
-        self.max_attempts = s.getint(MAX_ATTEMPTS_SETTING, 3)
+        self.max_attempts = s.getint(MAX_ATTEMPTS_SETTING, DEFAULT_MAX_ATTEMPTS)
+        #: True: every stored attachment is checked again now; else those checked more than
+        #: ``revalidate_days`` ago (0: never)
         self.revalidate = s.getbool(REVALIDATE_SETTING, False)
+        self.revalidate_days = s.getfloat(REVALIDATE_DAYS_SETTING, DEFAULT_REVALIDATE_DAYS)
+        #: "now" for revalidation and the fetch times (tests inject a clock)
+        self.clock: Callable[[], datetime] = utcnow
         self.text_mode = (s.get(TEXT_SETTING) or "crawl").lower()
         self.max_pages = s.getint(TEXT_PAGES_SETTING, 300)
         self.text_limits = (s.getfloat(TEXT_TIMEOUT_SETTING, 30.0), s.getint(TEXT_MEMORY_SETTING, 1536),
@@ -119,9 +136,13 @@ class AttachmentPipeline:
         profile = getattr(spider, "profile", None)
         self.site = getattr(spider, "site", None) or getattr(profile, "name", None)
         self.allowed = [d.lower() for d in (getattr(spider, "allowed_domains", None) or [])]
-        hinted = getattr(getattr(profile, "hints", None), "attachment_max_size", None)
+        hints = getattr(profile, "hints", None)
+        hinted = getattr(hints, "attachment_max_size", None)
         if hinted:
             self.max_size = int(hinted)
+        days = getattr(hints, "attachment_revalidate_days", None)
+        if days is not None:
+            self.revalidate_days = float(days)
 
     def close_spider(self, spider=None):
         if self._extractor is not None:
@@ -138,6 +159,14 @@ class AttachmentPipeline:
 
     def _inc(self, key: str, n: float = 1) -> None:
         self.crawler.stats.inc_value(f"govnews/attachments/{key}", n)
+
+    def revalidate_before(self) -> datetime | None:
+        """Stored attachments last checked before this are checked again (``None``: none are)."""
+        if self.revalidate:
+            return self.clock()
+        if self.revalidate_days <= 0:
+            return None
+        return self.clock() - timedelta(days=self.revalidate_days)
 
     def _allowed(self, url: str) -> bool:
         if not self.allowed:
@@ -168,21 +197,38 @@ class AttachmentPipeline:
         return item
 
     async def consider(self, state, name: str | None) -> None:
-        from storage.attachments import needs_fetch, record_fetch
+        from storage.attachments import needs_fetch
 
         if state.url in self.requested:
             return
-        if not needs_fetch(state, max_attempts=self.max_attempts, revalidate=self.revalidate):
+        if not needs_fetch(state, max_attempts=self.max_attempts, revalidate=self.revalidate,
+                           revalidate_before=self.revalidate_before()):
             return
+        await self.request(state, name)
+
+    async def request(self, state, name: str | None) -> None:
+        if not self.schedule(state, name):
+            await in_thread(self.record_offsite, state)
+
+    def record_offsite(self, state) -> None:
+        """A never-fetched attachment off the profile's allowed hosts: ``failed`` / ``offsite``,
+        without a request (a thread: a database write)."""
+        from storage.attachments import record_fetch
+
+        if state.outcome == "pending":
+            record_fetch(self.archive.engine, state.url, outcome="failed", reason="offsite", site=self.site,
+                         fetched_at=self.clock())
+
+    def schedule(self, state, name: str | None, *, retried: bool = False) -> bool:
+        """Request one attachment through the engine, once per crawl; a stored one with its
+        validators, as a revalidation. ``False`` (no request) for a URL off the allowed hosts."""
         self.requested.add(state.url)
         if not self._allowed(state.url):
             self._inc("offsite")
-            if state.outcome == "pending":
-                await in_thread(lambda: record_fetch(self.archive.engine, state.url, outcome="failed",
-                                                     reason="offsite", site=self.site))
-            return
+            return False
+        known = state.outcome == "ok"
         headers = {}
-        if state.outcome == "ok":
+        if known:
             if state.etag:
                 headers["If-None-Match"] = state.etag
             if state.last_modified:
@@ -190,27 +236,39 @@ class AttachmentPipeline:
         from crawler.spiders.gov_news import KIND
         request = Request(state.url, callback=self.on_response, errback=self.on_error, headers=headers,
                           priority=PRIORITY, dont_filter=True,
-                          meta={KIND: ATTACHMENT_KIND, META: {"name": name, "known": state.outcome == "ok"},
+                          meta={KIND: ATTACHMENT_KIND,
+                                META: {"name": name, "known": known, "content_id": state.content_id},
                                 "download_maxsize": self.max_size, "download_warnsize": self.max_size,
                                 "handle_httpstatus_list": [NOT_MODIFIED]})
         self._inc("requested")
+        if known:
+            self._inc("revalidated")
+        elif retried:
+            self._inc("retried")
         self.crawler.engine.crawl(request)
+        return True
 
     # ------------------------------------------------------------------ responses
     async def on_response(self, response):
-        from storage.attachments import record_fetch, record_not_modified
+        from storage.attachments import record_check_failed, record_fetch, record_not_modified
 
         meta = response.meta.get(META) or {}
         engine = self.archive.engine
         url = response.request.url if response.request is not None else response.url
+        now = self.clock()
         if response.status == NOT_MODIFIED:
             self._inc("not_modified")
-            await in_thread(lambda: record_not_modified(engine, url))
+            await in_thread(lambda: record_not_modified(engine, url, fetched_at=now))
             return None
         headers = response_headers(response)
         declared = _header(headers, "content-type")
         ext = attachment_ext(url, meta.get("name")) or attachment_ext(response.url)
         verdict = sniff(response.body, declared, ext)
+        if not verdict.is_document and meta.get("known"):
+            # the stored file stands: a check that now gets an error page loses nothing
+            self._inc(f"revalidate_failed/{(verdict.reason or 'not_a_document').split(':')[0]}")
+            await in_thread(lambda: record_check_failed(engine, url, checked_at=now))
+            return None
         if not verdict.is_document:
             self._inc(f"failed/{(verdict.reason or 'not_a_document').split(':')[0]}")
             await in_thread(lambda: record_fetch(engine, url, outcome="failed", reason=verdict.reason,
@@ -222,7 +280,12 @@ class AttachmentPipeline:
             engine, url, outcome="ok", reason=verdict.reason, status=response.status, declared_type=declared,
             data=response.body, content_type=verdict.content_type, etag=_header(headers, "etag"),
             last_modified=_header(headers, "last-modified"), codec=self.archive.codec, site=self.site,
-            name=meta.get("name"), text_status=text_status))
+            name=meta.get("name"), text_status=text_status, fetched_at=now))
+        if meta.get("known"):
+            if content_id == meta.get("content_id"):
+                self._inc("unchanged")     # the same bytes without a 304: only the check time moved
+                return None
+            self._inc("changed")           # a new file; the old one stays in attachment_contents
         self._inc("stored")
         self._inc("bytes", len(response.body))
         if text_status == "unsupported":
@@ -250,18 +313,23 @@ class AttachmentPipeline:
 
     async def on_error(self, failure):
         from crawler.spiders.gov_news import failure_reason
-        from storage.attachments import record_fetch
+        from storage.attachments import record_check_failed, record_fetch
 
         request = failure.request
         response = getattr(failure.value, "response", None)
         reason = failure_reason(failure)
-        self._inc(f"failed/{reason}")
         meta = request.meta.get(META) or {}
+        now = self.clock()
+        if meta.get("known"):     # a failed check (404, timeout): the stored file stands
+            self._inc(f"revalidate_failed/{reason}")
+            await in_thread(lambda: record_check_failed(self.archive.engine, request.url, checked_at=now))
+            return None
+        self._inc(f"failed/{reason}")
         await in_thread(lambda: record_fetch(
             self.archive.engine, request.url, outcome="failed", reason=reason,
             status=response.status if response is not None else None,
             declared_type=_header(response_headers(response), "content-type") if response is not None else None,
-            site=self.site, name=meta.get("name")))
+            site=self.site, name=meta.get("name"), fetched_at=now))
         return None
 
     # ------------------------------------------------------------------ retries of earlier crawls
@@ -271,25 +339,17 @@ class AttachmentPipeline:
         self._retried = True
         from storage.attachments import due_retries
         try:
-            due = [s for s in due_retries(self.archive.engine, self.site, max_attempts=self.max_attempts)
+            due = [s for s in due_retries(self.archive.engine, self.site, max_attempts=self.max_attempts,
+                                          revalidate_before=self.revalidate_before())
                    if s.url not in self.requested]
         except Exception:
             logger.exception("could not read the attachments to retry")
             return
         if not due:
             return
-        logger.info("retrying %d attachments of earlier crawls", len(due))
-        for state in due:
-            self._schedule_retry(state)
+        logger.info("requesting %d attachments of earlier crawls (pending, retries, revalidations)", len(due))
+        offsite = [state for state in due if not self.schedule(state, None, retried=True)]
+        if offsite:
+            d = deferToThread(lambda: [self.record_offsite(state) for state in offsite])
+            d.addErrback(lambda f: logger.error("could not record off-site attachments: %s", f.value))
         raise DontCloseSpider
-
-    def _schedule_retry(self, state) -> None:
-        from crawler.spiders.gov_news import KIND
-        self.requested.add(state.url)
-        if not self._allowed(state.url):
-            return
-        self._inc("retried")
-        self.crawler.engine.crawl(Request(
-            state.url, callback=self.on_response, errback=self.on_error, priority=PRIORITY, dont_filter=True,
-            meta={KIND: ATTACHMENT_KIND, META: {"name": None, "known": False}, "download_maxsize": self.max_size,
-                  "download_warnsize": self.max_size, "handle_httpstatus_list": [NOT_MODIFIED]}))

@@ -25,6 +25,8 @@ def _size(size: int | None) -> str:
 @click.option("--site", metavar="NAME", help="Only this site's attachments.")
 @click.option("--since", metavar="DATE", help="Only attachments first seen on or after DATE (ISO, Asia/Shanghai).")
 @click.option("--failed", is_flag=True, help="Only failed downloads and files whose text could not be extracted.")
+@click.option("--pending", is_flag=True,
+              help="Only attachments found but not fetched yet (the site's next crawl requests them).")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="At most N rows.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per attachment.")
 @click.option("--extract", "do_extract", is_flag=True,
@@ -32,17 +34,20 @@ def _size(size: int | None) -> str:
 @click.option("--all", "all_", is_flag=True, help="With --extract: every stored file, not only pending ones.")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
               help="With --extract: seconds per file (a worker process is killed past it).")
-def attachments_cmd(db_url, site, since, failed, limit, as_json, do_extract, all_, timeout):
+def attachments_cmd(db_url, site, since, failed, pending, limit, as_json, do_extract, all_, timeout):
     """List archived attachments with their status (outcome, reason, type, size, text).
 
     Attachments are the documents notices link as 附件 (PDF, DOC(X), XLS(X), WPS, OFD, ZIP, ...),
     fetched during the crawl, stored once per content hash and linked to every article that
-    attaches them. A failed download is retried by later crawls (3 attempts).
+    attaches them. A failed download is retried by later crawls (3 attempts); a pending one (found
+    by a crawl that stopped early or by `govnews reextract`) is fetched by the site's next crawl;
+    a stored one is checked again by conditional GET after GOVNEWS_ATTACHMENT_REVALIDATE_DAYS (30).
 
     \b
     Examples:
       govnews attachments --site demo
       govnews attachments --failed --since 2024-10-01
+      govnews attachments --pending --site demo
       govnews attachments --extract          # text of files crawled with GOVNEWS_ATTACHMENT_TEXT=later
       govnews attachments --json > attachments.jsonl
     """
@@ -61,7 +66,7 @@ def attachments_cmd(db_url, site, since, failed, limit, as_json, do_extract, all
             return
         from storage.attachments import list_attachments
         n = 0
-        for row in list_attachments(engine, site=site, since=since_d, failed=failed, limit=limit):
+        for row in list_attachments(engine, site=site, since=since_d, failed=failed, pending=pending, limit=limit):
             n += 1
             if as_json:
                 row = dict(row)
