@@ -255,13 +255,15 @@ def test_site_page_pages_dated_then_undated_like_one_sorted_query(archive, db_ur
         engine.dispose()
 
 
-def test_health_daily_counts_match_a_plain_count(web):
-    """daily_counts (indexed ranges per site) counts like one coalesce(published_at, first_seen) scan."""
+def test_health_daily_counts_match_a_plain_count(web, monkeypatch):
+    """daily_counts (indexed ranges per site, days counted in SQL) counts like one
+    coalesce(published_at, first_seen) scan bucketed in Python, and like its own Python fallback."""
     from govnews.web import queries
 
     _, _, engine = web
     since = datetime(2024, 10, 23, tzinfo=UTC)
     got = queries.daily_counts(engine, since)
+    assert queries._day_sql(engine.dialect.name, queries.A.c.first_seen, since, NOW) is not None
     want: dict = {}
     rows = make_engine_rows(engine, "SELECT s.name, a.published_at, a.first_seen FROM articles a "
                                     "JOIN sites s ON s.id = a.site_id", {})
@@ -275,6 +277,9 @@ def test_health_daily_counts_match_a_plain_count(web):
                 d[day] = d.get(day, 0) + 1
     assert got == want
     assert sum(got["demo"]["published"].values()) == 3     # two dated since the 23rd + the undated one
+    assert "2024-10-24" in got["demo"]["published"]        # 2024-10-23 20:00 UTC is the 24th in Shanghai
+    monkeypatch.setattr(queries, "_day_sql", lambda *a: None)
+    assert queries.daily_counts(engine, since) == want
 
 
 def test_site_page_and_search_by_site_read_indexes_without_sorting(sqlite_url):

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, Table, and_, func, inspect, literal, select
+from sqlalchemy import Engine, MetaData, Table, and_, func, inspect, literal, literal_column, select
 from sqlalchemy.sql.sqltypes import LargeBinary
 
-from common.clock import LOCAL_TZ, utcnow
+from common.clock import LOCAL_TZ, LOCAL_TZ_NAME, utcnow
 from govnews.web.db import aware
 from storage.models import Article, ArticleRevision, CrawlRun, Page, Sighting, Site
 from storage.runs import latest_runs_by_site
@@ -248,30 +248,55 @@ def _local_day(dt: datetime) -> str:
     return dt.astimezone(LOCAL_TZ).strftime("%Y-%m-%d")
 
 
-def daily_counts(engine: Engine, since: datetime) -> dict[str, dict[str, dict[str, int]]]:
+def _day_sql(dialect: str, col: Any, since: datetime, until: datetime) -> Any:
+    """SQL for the Asia/Shanghai day (``YYYY-MM-DD``) of ``col``, or None to bucket in Python.
+    SQLite has no time zones: it shifts by the zone's UTC offset, valid when the offset is the same
+    at both ends of the range (Asia/Shanghai: +8 hours, no daylight saving since 1991), as the
+    ``site_daily_counts`` view of migration 0002 does."""
+    if dialect == "postgresql":
+        return func.to_char(func.timezone(literal_column(f"'{LOCAL_TZ_NAME}'"), col), literal_column("'YYYY-MM-DD'"))
+    if dialect == "sqlite":
+        first, last = since.astimezone(LOCAL_TZ).utcoffset(), until.astimezone(LOCAL_TZ).utcoffset()
+        if first is not None and first == last:
+            return func.date(col, literal_column(f"'{int(first.total_seconds() // 60):+d} minutes'"))
+    return None
+
+
+def daily_counts(engine: Engine, since: datetime, now: datetime | None = None) -> dict[str, dict[str, dict[str, int]]]:
     """``{site: {"published": {day: n}, "archived": {day: n}}}`` since ``since`` (Asia/Shanghai
     days): by publication time (first archived when undated), and by first archived.
 
-    Indexed ranges only: per site ``first_seen >= since`` on (site_id, first_seen) (also gives the
-    undated articles' publication day), and ``published_at >= since`` on (published_at)."""
+    Indexed ranges only, counted by day in SQL (two grouped statements per site, one for all): per
+    site ``first_seen >= since`` on (site_id, first_seen) — archived, and the undated articles'
+    publication day — and ``published_at >= since`` on (published_at) for the dated ones."""
     out: dict[str, dict[str, dict[str, int]]] = {}
 
-    def add(name: str, kind: str, t: Any) -> None:
-        day = _local_day(aware(t))  # type: ignore[arg-type]
+    def add(name: str, kind: str, day: Any, n: int) -> None:
+        if not isinstance(day, str):
+            day = _local_day(aware(day))  # type: ignore[arg-type]
         d = out.setdefault(name, {"published": {}, "archived": {}})[kind]
-        d[day] = d.get(day, 0) + 1
+        d[day] = d.get(day, 0) + n
+
+    def grouped(key: Any, raw: Any, *cols: Any) -> Any:
+        if key is None:        # no SQL day: every row, bucketed in Python
+            return select(*cols, raw, literal(1))
+        return select(*cols, key, func.count()).group_by(*cols, key)
 
     with engine.connect() as conn:
+        dialect = engine.dialect.name
+        end = now or utcnow()
+        seen_day = _day_sql(dialect, A.c.first_seen, since, end)
+        pub_day = _day_sql(dialect, A.c.published_at, since, end)
         names = dict(conn.execute(select(S.c.id, S.c.name)).all())
         for site_id, name in names.items():
-            for first_seen, published_at in conn.execute(
-                    select(A.c.first_seen, A.c.published_at).where(A.c.site_id == site_id, A.c.first_seen >= since)):
-                add(name, "archived", first_seen)
-                if published_at is None:
-                    add(name, "published", first_seen)
-        for site_id, published_at in conn.execute(
-                select(A.c.site_id, A.c.published_at).where(A.c.published_at >= since)):
-            add(names.get(site_id, "?"), "published", published_at)
+            in_range = (A.c.site_id == site_id, A.c.first_seen >= since)
+            for day, n in conn.execute(grouped(seen_day, A.c.first_seen).where(*in_range)):
+                add(name, "archived", day, n)
+            for day, n in conn.execute(grouped(seen_day, A.c.first_seen).where(*in_range, A.c.published_at.is_(None))):
+                add(name, "published", day, n)
+        for site_id, day, n in conn.execute(grouped(pub_day, A.c.published_at, A.c.site_id)
+                                            .where(A.c.published_at >= since)):
+            add(names.get(site_id, "?"), "published", day, n)
     return out
 
 
@@ -288,7 +313,7 @@ def health_data(engine: Engine, profiles: list | None = None, now: datetime | No
     since = datetime(first_day.year, first_day.month, first_day.day, tzinfo=LOCAL_TZ)
     day_list = [(first_day + timedelta(days=i)).isoformat() for i in range(days)]
     sites = sites_overview(engine)
-    counts = daily_counts(engine, since)
+    counts = daily_counts(engine, since, now)
     fail_since = now - timedelta(days=FAILURE_WINDOW_DAYS)
     health = {h["site"]: h for h in site_health(engine, profiles or [], now)} if profiles else {}
     names = [s["name"] for s in sites] + [n for n in health if n not in {s["name"] for s in sites}]
