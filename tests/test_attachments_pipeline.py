@@ -70,3 +70,95 @@ def test_a_bad_hint_is_refused_when_the_profile_loads(tmp_path, value):
     path.write_text(PROFILE.format(hint=f"attachment_revalidate_days = {value}"), encoding="utf-8")
     with pytest.raises(ProfileError, match="attachment_revalidate_days"):
         load_profile(str(path))
+
+
+# ------------------------------------------------------------------------------------ check outcomes
+URL = "http://www.t.gov.cn/files/a.pdf"
+
+
+@pytest.fixture
+def checked(sqlite_url, monkeypatch):
+    """A pipeline over an archive holding one stored PDF last checked 40 days before NOW; the
+    pipeline's thread hops run inline (no reactor needed)."""
+    import crawler.attachments.pipeline as mod
+    from storage.archive import Archive
+    from storage.attachments import link, record_fetch
+    from tests.support.attachsite import make_pdf
+
+    async def inline(func, *args):
+        return func(*args)
+
+    monkeypatch.setattr(mod, "in_thread", inline)
+    pipe = pipeline(sqlite_url)
+    archive = Archive(sqlite_url)
+    archive.ensure_site("t", "t", ["t.gov.cn"])
+    aid = archive.store_article("t", "http://www.t.gov.cn/art/1.html",
+                                {"title": "通知", "body": "关于印发管理办法的通知，请认真贯彻执行，确保落实。"}).article_id
+    link(archive.engine, aid, "t", [{"url": URL}])
+    pdf = make_pdf(["version one"])
+    cid = record_fetch(archive.engine, URL, outcome="ok", data=pdf, content_type="application/pdf",
+                       status=200, etag='"v1"', fetched_at=NOW - timedelta(days=40), site="t")
+    pipe.text_mode = "later"
+    yield pipe, archive, cid, pdf
+    archive.close()
+
+
+def _row(archive):
+    from sqlalchemy import select
+
+    from storage.models import Attachment, AttachmentContent
+    with archive.engine.connect() as conn:
+        att = conn.execute(select(Attachment)).one()
+        n = len(conn.execute(select(AttachmentContent.id)).all())
+    return att, n
+
+
+def _response(status, body=b"", ctype="application/pdf", cid=None):
+    from scrapy import Request
+    from scrapy.http import Response
+
+    from crawler.attachments.pipeline import META
+    req = Request(URL, meta={META: {"name": None, "known": True, "content_id": cid}})
+    return Response(URL, status=status, body=body, headers={"Content-Type": ctype}, request=req)
+
+
+def test_a_check_answered_304_or_with_the_same_bytes_moves_only_the_check_time(checked):
+    import asyncio
+
+    pipe, archive, cid, pdf = checked
+    asyncio.run(pipe.on_response(_response(304, cid=cid)))
+    att, n = _row(archive)
+    assert (att.outcome, att.content_id, att.fetched_at, n) == ("ok", cid, NOW, 1)
+    asyncio.run(pipe.on_response(_response(200, pdf, cid=cid)))
+    att, n = _row(archive)
+    assert (att.content_id, n) == (cid, 1)
+    assert pipe.crawler.stats.get_value("govnews/attachments/not_modified") == 1
+    assert pipe.crawler.stats.get_value("govnews/attachments/unchanged") == 1
+
+
+def test_a_changed_file_is_a_new_content_and_a_failed_check_keeps_the_file(checked):
+    import asyncio
+
+    from scrapy.spidermiddlewares.httperror import HttpError
+    from twisted.python.failure import Failure
+
+    from tests.support.attachsite import ERROR_PAGE, make_pdf
+    pipe, archive, cid, _ = checked
+    asyncio.run(pipe.on_response(_response(200, make_pdf(["version two"]), cid=cid)))
+    att, n = _row(archive)
+    assert att.outcome == "ok" and att.content_id != cid and n == 2, "new file, the old one kept"
+    new_cid = att.content_id
+
+    pipe.clock = lambda: NOW + timedelta(days=1)
+    asyncio.run(pipe.on_response(_response(200, ERROR_PAGE, cid=new_cid)))      # an error page now
+    response = _response(404, ERROR_PAGE, "text/html", cid=new_cid)
+    failure = Failure(HttpError(response))
+    failure.request = response.request
+    asyncio.run(pipe.on_error(failure))
+    att, n = _row(archive)
+    assert (att.outcome, att.content_id, att.attempts, n) == ("ok", new_cid, 2, 2), "nothing lost"
+    assert att.fetched_at == NOW + timedelta(days=1)
+    stats = pipe.crawler.stats
+    assert stats.get_value("govnews/attachments/changed") == 1
+    assert stats.get_value("govnews/attachments/revalidate_failed/http_404") == 1
+    assert stats.get_value("govnews/attachments/revalidate_failed/html_error_page") == 1
