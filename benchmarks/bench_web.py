@@ -91,8 +91,8 @@ def measure(db_urls: dict[str, str], n: int, reps: int) -> dict[str, dict[str, l
             engine = readonly_engine(url)
             stack.callback(engine.dispose)
             bases[backend] = stack.enter_context(running(make_app(engine)))
-            fetch(bases[backend])                   # warm the pool and the schema reflection
-            fetch(bases[backend] + "article/1")
+            for warm in ("", "article/1", "health"):  # the pool, the schema reflection, the lazy
+                fetch(bases[backend] + warm)          # imports of the health page (first request only)
         for name, paths in pages.items():
             times: dict[str, list[float]] = {b: [] for b in db_urls}
             for _ in range(reps):
