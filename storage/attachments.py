@@ -15,7 +15,8 @@ the crawler calls them off the reactor thread. Nothing here fetches or parses: t
   left, stored ones due for revalidation);
 * :func:`record_fetch` — one download: the bytes stored once per sha256 (compressed), the URL row
   updated (outcome, reason, HTTP status, served Content-Type, size, validators, ``attempts`` + 1);
-* :func:`record_not_modified`, :func:`record_check_failed`, :func:`set_text`, :func:`pending_texts`;
+* :func:`record_not_modified`, :func:`record_check_failed`, :func:`set_text`, :func:`pending_texts`,
+  :func:`versions` (the files a URL served before it changed);
 * :func:`list_attachments`, :func:`counts`, :func:`for_articles` (export), :func:`search_attachments`.
 """
 from __future__ import annotations
@@ -32,7 +33,7 @@ from sqlalchemy.engine import Connection
 from common.clock import utcnow
 from common.text import to_simplified
 from storage.codecs import compress, decompress
-from storage.models import Article, ArticleAttachment, Attachment, AttachmentContent, Site
+from storage.models import Article, ArticleAttachment, Attachment, AttachmentContent, AttachmentVersion, Site
 from storage.search import like_pattern, make_snippet, query_terms
 from storage.sites import find_site_id
 from storage.transactions import dialect_insert, retrying
@@ -41,7 +42,7 @@ from storage.urls import canonical_url
 __all__ = ["DEFAULT_MAX_ATTEMPTS", "DEFAULT_PER_ARTICLE", "DEFAULT_REVALIDATE_DAYS", "AttachmentHit",
            "AttachmentState", "LinkChanges", "content_bytes", "counts", "due_retries", "for_articles", "link",
            "list_attachments", "needs_fetch", "pending_texts", "record_check_failed", "record_fetch",
-           "record_not_modified", "search_attachments", "set_text", "sync_links", "text_status"]
+           "record_not_modified", "search_attachments", "set_text", "sync_links", "text_status", "versions"]
 
 #: a failed attachment is tried again on later crawls until it has failed this many times
 DEFAULT_MAX_ATTEMPTS = 3
@@ -55,6 +56,7 @@ REASON_MAX = 500
 _T_ATT = cast(Table, Attachment.__table__)
 _T_LINK = cast(Table, ArticleAttachment.__table__)
 _T_CONTENT = cast(Table, AttachmentContent.__table__)
+_T_VERSION = cast(Table, AttachmentVersion.__table__)
 
 
 @dataclass(frozen=True)
@@ -210,7 +212,8 @@ def record_fetch(engine: Engine, url: str, *, outcome: str, reason: str | None =
     ``outcome`` ``ok`` stores ``data`` (once per sha256; a second URL with the same bytes shares the
     row) with the sniffed ``content_type``; ``failed`` keeps the reason (``http_404``,
     ``too_large``, ``html_error_page``, ...). ``text_status`` is the new content's (``unsupported``
-    for types without a text extractor)."""
+    for types without a text extractor). When a stored URL now serves different bytes, the file it
+    pointed to is kept and recorded in ``attachment_versions`` (migration 0009)."""
     url = canonical_url(url)
     fetched_at = fetched_at or utcnow()
     digest = hashlib.sha256(data).hexdigest() if outcome == "ok" and data is not None else None
@@ -230,6 +233,14 @@ def record_fetch(engine: Engine, url: str, *, outcome: str, reason: str | None =
         if digest:
             values.update(content_id=content_id, sha256=digest, size=len(data or b""), etag=etag,
                           last_modified=last_modified)
+            a = _T_ATT.c
+            old = conn.execute(select(a.id, a.content_id, a.sha256, a.size, a.etag, a.last_modified, a.fetched_at)
+                               .where(a.url == url)).first()
+            if old is not None and old.content_id is not None and old.content_id != content_id:
+                conn.execute(_T_VERSION.insert().values(
+                    attachment_id=old.id, content_id=old.content_id, sha256=old.sha256 or "", size=old.size,
+                    etag=old.etag, last_modified=old.last_modified, fetched_at=old.fetched_at,
+                    replaced_at=fetched_at))
         conn.execute(dialect_insert(dialect, _T_ATT).on_conflict_do_nothing(index_elements=["url"]).values(
             url=url, site_id=_site_id(conn, site), name=name, outcome="pending", attempts=0, first_seen=fetched_at))
         conn.execute(update(_T_ATT).where(_T_ATT.c.url == url).values(**values))
@@ -249,6 +260,17 @@ def record_check_failed(engine: Engine, url: str, *, checked_at: datetime | None
     turn. The reason is in the crawl's stats (``govnews/attachments/revalidate_failed/<reason>``)."""
     retrying(engine, lambda conn: conn.execute(update(_T_ATT).where(
         _T_ATT.c.url == canonical_url(url), _T_ATT.c.outcome == "ok").values(fetched_at=checked_at or utcnow())))
+
+
+def versions(engine: Engine, url: str) -> list[dict[str, Any]]:
+    """The files ``url`` served before it changed, oldest first: ``content_id``, ``sha256``, ``size``,
+    ``etag``, ``last_modified``, ``fetched_at`` (its last download or check), ``replaced_at``."""
+    v = _T_VERSION.c
+    with engine.connect() as conn:
+        rows = conn.execute(select(v.content_id, v.sha256, v.size, v.etag, v.last_modified, v.fetched_at,
+                                   v.replaced_at).join(_T_ATT, _T_ATT.c.id == v.attachment_id)
+                            .where(_T_ATT.c.url == canonical_url(url)).order_by(v.id))
+        return [dict(r._mapping) for r in rows]
 
 
 def set_text(engine: Engine, content_id: int, *, status: str, text_: str | None = None, reason: str | None = None,

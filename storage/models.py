@@ -33,6 +33,7 @@ from common.text import to_simplified
 from storage.enums import PageOutcome, RunStatus, Trigger, sql_in
 
 __all__ = ["NAMING_CONVENTION", "Article", "ArticleAttachment", "ArticleRevision", "Attachment", "AttachmentContent",
+           "AttachmentVersion",
            "Base", "CrawlRun", "HttpValidator", "MinHashBand",
            "Page", "Sighting", "Site", "SiteLock", "SiteTemplate", "UTCDateTime", "utcnow"]
 
@@ -348,6 +349,24 @@ class Attachment(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     first_seen: Mapped[datetime] = mapped_column(default=utcnow)
     fetched_at: Mapped[datetime | None]
+
+
+class AttachmentVersion(Base):
+    """A file an attachment URL served before a revalidation found different bytes (the content is
+    kept; the URL's row points to the new one). Migration 0009."""
+
+    __tablename__ = "attachment_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    attachment_id: Mapped[int] = mapped_column(ForeignKey("attachments.id", ondelete="CASCADE"), index=True)
+    content_id: Mapped[int] = mapped_column(ForeignKey("attachment_contents.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    #: the old file's last download or check
+    fetched_at: Mapped[datetime | None]
+    replaced_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ArticleAttachment(Base):

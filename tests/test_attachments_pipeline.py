@@ -147,6 +147,8 @@ def test_a_changed_file_is_a_new_content_and_a_failed_check_keeps_the_file(check
     asyncio.run(pipe.on_response(_response(200, make_pdf(["version two"]), cid=cid)))
     att, n = _row(archive)
     assert att.outcome == "ok" and att.content_id != cid and n == 2, "new file, the old one kept"
+    from storage.attachments import versions
+    assert [(v["content_id"], v["replaced_at"]) for v in versions(archive.engine, URL)] == [(cid, NOW)]
     new_cid = att.content_id
 
     pipe.clock = lambda: NOW + timedelta(days=1)

@@ -2,6 +2,7 @@
 re-extraction adds, a failed check that keeps the stored file (issue 16). SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -15,6 +16,7 @@ from storage.attachments import (
     record_fetch,
     record_not_modified,
     sync_links,
+    versions,
 )
 from storage.models import ArticleAttachment, Attachment, AttachmentContent
 
@@ -89,7 +91,7 @@ def test_a_failed_check_keeps_the_stored_file(archive):
     assert (rows["never.pdf"].outcome, rows["never.pdf"].fetched_at) == ("pending", None)
 
 
-def test_changed_bytes_are_a_new_file_and_the_old_one_stays(archive):
+def test_changed_bytes_are_a_new_file_and_the_old_one_is_a_version(archive):
     aid = _site_with_article(archive)
     engine = archive.engine
     link(engine, aid, SITE, [{"url": BASE + "v.pdf"}], now=T0)
@@ -102,6 +104,12 @@ def test_changed_bytes_are_a_new_file_and_the_old_one_stays(archive):
         contents = conn.scalars(select(AttachmentContent.id).order_by(AttachmentContent.id)).all()
         n_links = len(conn.execute(select(ArticleAttachment)).all())
     assert att.content_id == new and contents == [old, new] and n_links == 1
+    [was] = versions(engine, BASE + "v.pdf")
+    assert (was["content_id"], was["fetched_at"], was["replaced_at"]) == (old, T0 + timedelta(1), T0 + timedelta(2))
+    assert was["sha256"] == hashlib.sha256(b"%PDF version 1").hexdigest() and was["size"] == 14
+    back = record_fetch(engine, BASE + "v.pdf", outcome="ok", data=b"%PDF version 1", fetched_at=T0 + timedelta(3))
+    assert back == old and [v["content_id"] for v in versions(engine, BASE + "v.pdf")] == [old, new]
+    assert versions(engine, BASE + "other.pdf") == []
 
 
 def test_sync_links_known_pending_kept_and_dry_run(archive):

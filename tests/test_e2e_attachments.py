@@ -14,7 +14,7 @@ from sqlalchemy import func, select, text
 
 from common.clock import utcnow
 from govnews.cli import main
-from storage.attachments import counts, search_attachments
+from storage.attachments import counts, search_attachments, versions
 from storage.db import make_engine
 from storage.models import Article, ArticleAttachment, Attachment, AttachmentContent
 from tests.support.attachsite import AttachmentSite, profile_toml, serve_attachment_site
@@ -284,6 +284,8 @@ def test_known_attachments_are_revalidated_by_age_not_downloaded_again(db_url, t
             old = conn.execute(select(AttachmentContent.sha256, AttachmentContent.text)
                                .where(AttachmentContent.id == before[docx_name].content_id)).one()
         assert old.sha256 == before[docx_name].sha256 and small.DOCX_WORD in old.text
+        [was] = versions(engine, server.url.rstrip("/") + docx_path)
+        assert was["content_id"] == before[docx_name].content_id and was["replaced_at"] >= start
 
         # checked now: the next crawl requests none of them again
         server.requests.clear()

@@ -60,6 +60,9 @@ def filled(archive, db_url):
     link(archive.engine, doc.article_id, "demo", [{"url": "http://127.0.0.1/files/a.pdf", "name": "办法.pdf"}])
     record_fetch(archive.engine, "http://127.0.0.1/files/a.pdf", outcome="ok", data=b"%PDF-1.4 x",
                  content_type="application/pdf", site="demo")
+    # ... which changed since (attachment_versions, migration 0009)
+    record_fetch(archive.engine, "http://127.0.0.1/files/a.pdf", outcome="ok", data=b"%PDF-1.4 x, revised",
+                 content_type="application/pdf", site="demo")
     rid = runs.start_run(db_url, "demo")
     runs.finish_run(db_url, rid, "failed", exit_code=2)
     return db_url
