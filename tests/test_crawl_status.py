@@ -222,3 +222,53 @@ def test_the_summary_counts_a_crawls_attachments(sqlite_url, tmp_path):
     row = runs.last_run(sqlite_url, "attach", skip_statuses=())
     assert run_summary(sqlite_url, row["id"])["attachments"] == {
         "new": by_outcome["ok"], "known": 0, "failed": by_outcome["failed"]}
+
+
+def test_attachment_counts_of_a_run_window(sqlite_url):
+    """new: first stored within the run; known: stored before, linked or revalidated within it;
+    failed: fetched within it without success; other sites, older links, later rows do not count."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from common.clock import utcnow
+    from crawler.extract.article import Article
+    from govnews.commands.crawl import attachment_counts
+    from storage.archive import Archive
+    from storage.models import Article as ArticleRow
+    from storage.models import ArticleAttachment, Attachment, Site
+
+    archive = Archive(sqlite_url)
+    t0 = utcnow() - timedelta(hours=3)
+    ids = {}
+    for site in ("s", "other"):
+        archive.ensure_site(site, site, [f"{site}.example"])
+        url = f"http://{site}.example/a.html"
+        page = archive.record_page(site, url, status=200, headers={}, body=b"x", outcome="article")
+        art = Article(url=url, title="通知", body="正文内容。" * 40, body_simplified="正文内容。" * 40)
+        archive.store_article(site, url, art, page_id=page)
+    with archive.engine.begin() as conn:
+        site_ids = dict(conn.execute(select(Site.name, Site.id)).all())
+        article_of = dict(conn.execute(select(ArticleRow.site_id, ArticleRow.id)).all())
+        rows = [  # name, site, first_seen, fetched_at, outcome, linked_at
+            ("new", "s", t0 + timedelta(minutes=10), t0 + timedelta(minutes=10), "ok", t0 + timedelta(minutes=10)),
+            ("known", "s", t0 - timedelta(days=1), None, "ok", t0 + timedelta(minutes=5)),
+            ("revalidated", "s", t0 - timedelta(days=40), t0 + timedelta(minutes=15), "ok", None),
+            ("failed", "s", t0 - timedelta(days=1), t0 + timedelta(minutes=20), "failed", None),
+            ("failed-new", "s", t0 + timedelta(minutes=30), None, "failed", None),
+            ("old-link", "s", t0 - timedelta(days=1), t0 - timedelta(days=1), "ok", t0 - timedelta(days=1)),
+            ("other-site", "other", t0 + timedelta(minutes=10), t0 + timedelta(minutes=10), "ok", None),
+            ("later", "s", t0 + timedelta(hours=2), t0 + timedelta(hours=2), "ok", t0 + timedelta(hours=2)),
+        ]
+        for name, site, first, fetched, outcome, linked in rows:
+            ids[name] = conn.execute(Attachment.__table__.insert().values(
+                url=f"http://{site}.example/{name}.pdf", site_id=site_ids[site], outcome=outcome,
+                first_seen=first, fetched_at=fetched)).inserted_primary_key[0]
+            if linked is not None:
+                conn.execute(ArticleAttachment.__table__.insert().values(
+                    article_id=article_of[site_ids[site]], attachment_id=ids[name], linked_at=linked))
+        counts = attachment_counts(conn, "s", t0, t0 + timedelta(hours=1))
+        assert counts == {"new": 1, "known": 2, "failed": 2}, counts
+        assert attachment_counts(conn, "s", t0, None)["new"] == 2, "a run still going: no upper bound"
+        assert attachment_counts(conn, "nosuchsite", t0, None) == {"new": 0, "known": 0, "failed": 0}
+    archive.close()

@@ -116,10 +116,10 @@ class BatchProgress(Progress):
 
 
 def attachment_counts(conn: Any, site: str, started: Any, finished: Any) -> dict[str, int]:
-    """A run's attachments, from the archive: ``new`` (first stored by this run), ``known`` (linked
-    by this run's articles, stored before it: not fetched again or unchanged), ``failed`` (fetched
-    by this run without success)."""
-    from sqlalchemy import and_, func, select
+    """A run's attachments, from the archive: ``new`` (first stored by this run), ``known`` (stored
+    before it, and linked by this run's articles or revalidated by it), ``failed`` (fetched by this
+    run without success)."""
+    from sqlalchemy import and_, func, or_, select
 
     from storage.models import Article, ArticleAttachment, Attachment, Site
 
@@ -135,11 +135,12 @@ def attachment_counts(conn: Any, site: str, started: Any, finished: Any) -> dict
     failed = conn.scalar(select(func.count(Attachment.id)).where(
         Attachment.site_id == site_id, within(func.coalesce(Attachment.fetched_at, Attachment.first_seen)),
         Attachment.outcome == "failed"))
-    known = conn.scalar(select(func.count(func.distinct(Attachment.id)))
-                        .join(ArticleAttachment, ArticleAttachment.attachment_id == Attachment.id)
-                        .join(Article, Article.id == ArticleAttachment.article_id)
-                        .where(Article.site_id == site_id, within(ArticleAttachment.linked_at),
-                               Attachment.first_seen < started, Attachment.outcome == "ok"))
+    linked = (select(ArticleAttachment.attachment_id)
+              .join(Article, Article.id == ArticleAttachment.article_id)
+              .where(Article.site_id == site_id, within(ArticleAttachment.linked_at)))
+    known = conn.scalar(select(func.count(Attachment.id)).where(
+        Attachment.site_id == site_id, Attachment.first_seen < started, Attachment.outcome == "ok",
+        or_(Attachment.id.in_(linked), within(Attachment.fetched_at))))
     return {"new": int(new or 0), "known": int(known or 0), "failed": int(failed or 0)}
 
 
