@@ -33,10 +33,12 @@ with ``LIMIT`` (fast for frequent terms, a full scan for rare ones).
 """
 from __future__ import annotations
 
+import math
 import re
 import time
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine, bindparam, text
 
@@ -52,8 +54,9 @@ SHORT_PROBE = 2_000      # fts5vocab instances counted before a short term is ca
 RANK_WINDOW = 500        # relevance-ranked among the newest N matches (index-ordered top-k)
 GRAMS_INDEX = "ix_articles_grams"   # PostgreSQL, migration 0007
 PG_RANK_WINDOW = 200     # PostgreSQL: ranking reads each body (TOAST), so its window is smaller
-COMMON_FREQ = 0.05       # PostgreSQL: a term in >= 5 % of the articles is read in id order, not from GIN
+COMMON_FREQ = 0.01       # PostgreSQL: a term in >= 1 % of the articles is read in id order, not from GIN
 COMMON_SCAN = 4_000      # PostgreSQL: ... among the newest N articles (then the indexes)
+DENSE_FREQ = 0.2         # PostgreSQL: ... a term in >= 20 %: an id-order scan to the window, else bitmaps
 GRAM_STATS_TTL = 600.0   # seconds the gram statistics are kept
 GRAMS_EXPR = "govnews_grams(coalesce(a.title_simplified, a.title, '') || ' ' || coalesce(a.body_simplified, ''))"
 TITLE_WEIGHT = 10.0
@@ -255,14 +258,14 @@ def _search_sqlite(conn, terms, site, since, until, limit) -> list[Hit]:
 
 
 # ---------------------------------------------------------------------------- PostgreSQL
-_gram_cache: dict[str, tuple[float, dict[str, float] | None]] = {}
+_gram_cache: dict[Any, tuple[float, dict[str, float] | None]] = {}
 
 
 def _gram_freqs(conn) -> dict[str, float] | None:
     """The share of articles holding each common gram: ANALYZE's element statistics of the gram
     index (migration 0007, statistics target 1000: up to 10 000 grams), read at most once every
     ``GRAM_STATS_TTL`` seconds per database. None without the index (or before any ANALYZE)."""
-    key = conn.engine.url.render_as_string(hide_password=True)
+    key = conn.engine.url     # a URL is a hashable tuple (rendering it costs milliseconds)
     now = time.monotonic()
     hit = _gram_cache.get(key)
     if hit is not None and now - hit[0] < GRAM_STATS_TTL:
@@ -298,23 +301,35 @@ def _search_pg(conn, terms, site, since, until, limit) -> list[Hit]:
     est = {t: _estimate(t, freqs) for t in terms}
     rarest = min(terms, key=lambda t: (est[t] if est[t] is not None else 1.0, -len(t)))
     common = freqs is not None and all(e is not None and e >= COMMON_FREQ for e in est.values())
-    bounded = False
     if common:
-        # every term is in a good share of the articles: read in id DESC order and stop at the
-        # window (the GIN bitmap would fetch and recheck every match first), among the newest
-        # COMMON_SCAN articles (of the site, with a site filter) only: the estimate is an upper
-        # bound (a phrase of common pairs can be rare), and a term with fewer than `limit` matches
-        # there goes to the indexes below
-        conn.execute(text("SET LOCAL enable_bitmapscan = off"))
+        # every term is in a good share of the articles: rank among the newest matches within the
+        # newest COMMON_SCAN articles (of the site, with a site filter) instead of fetching and
+        # rechecking every match (the estimate is an upper bound — a phrase of common pairs can
+        # be rare — so a query with fewer than `limit` matches there goes to the indexes below)
+        dense = min(est.values()) >= DENSE_FREQ   # type: ignore[type-var]
+        # dense: an id DESC index scan that stops at the window (reads window / density rows);
+        # else bitmaps only: the GIN matches ANDed with the id range (reads only the matches)
+        settings = ("set_config('enable_bitmapscan', 'off', true)" if dense else
+                    "set_config('enable_indexscan', 'off', true), set_config('enable_seqscan', 'off', true)")
         scope = " WHERE site_id = (SELECT id FROM sites WHERE name = :site)" if site else ""
-        lo = conn.execute(text(f"SELECT id FROM articles{scope} ORDER BY id DESC OFFSET :n LIMIT 1"),
-                          {"n": COMMON_SCAN - 1, "site": site}).scalar()
-        rows = _pg_common(conn, terms, dict(params), flt, lo)
-        if len(rows) >= limit or lo is None:
-            return _hits(rows, terms)
-        bounded = True
-    if bounded:
-        conn.execute(text("SET LOCAL enable_bitmapscan = on"))
+        first = "SELECT " + settings + ", "
+        # the bitmap path reads every match in the range: a range of about window / density
+        # articles holds about the window's matches (the whole COMMON_SCAN when that is short)
+        spans = [COMMON_SCAN] if dense else sorted({min(COMMON_SCAN, max(limit, math.ceil(
+            PG_RANK_WINDOW / max(min(est.values()), COMMON_FREQ)))), COMMON_SCAN})  # type: ignore[type-var]
+        for span in spans:
+            lo = conn.execute(text(f"{first}(SELECT id FROM articles{scope} ORDER BY id DESC "
+                                   "OFFSET :n LIMIT 1)"), {"n": span - 1, "site": site}).first()[-1]
+            first = "SELECT "
+            cond = likes + (" AND a.id >= :lo" if lo is not None else "")
+            if not dense:
+                params["cgrams"] = sorted({g for t in terms if len(t) <= 2 for g in term_grams(t)})
+                if params["cgrams"]:  # 1-2 character terms have no trigram: their bitmap is the gram index's
+                    cond = f"{GRAMS_EXPR} @> CAST(:cgrams AS text[]) AND " + cond
+            rows = _pg_query(conn, terms, dict(params, lo=lo), cond, flt, title)
+            if len(rows) >= limit or lo is None:
+                return _hits(rows, terms)
+        conn.exec_driver_sql("RESET enable_bitmapscan; RESET enable_indexscan; RESET enable_seqscan")
     if len(rarest) <= 2 and freqs is not None and not common:
         # a rare 1-2 character term: its gram is in the index of migration 0007 (exact, no recheck)
         params["grams"] = term_grams(rarest)
@@ -333,29 +348,6 @@ def _score_sql(terms, params, title: str, body: str, lower_body: str) -> str:
         parts.append(f"(CASE WHEN {title} {op_i} :lk{i} ESCAPE '\\' THEN {TITLE_WEIGHT} ELSE 0 END"
                      f" + least((length({b}) - length(replace({b}, :lw{i}, ''))) / length(:lw{i}), 20))")
     return " + ".join(parts)
-
-
-def _pg_common(conn, terms, params, flt, lo):
-    """The common-terms path: one pass in id DESC order over the newest articles (``id >= lo``),
-    each body read from TOAST once (``body || ''`` makes an in-memory copy that the match, the
-    score and the snippet all use), stopping at the window's newest matches."""
-    t = "x.t"
-    likes = _likes(terms, params, t, "x.b", "ILIKE")
-    lower_body = "lower(x.b)"
-    score = _score_sql(terms, params, t, "x.b", lower_body) if any(len(q) >= 3 for q in terms) else "NULL::float"
-    window = ""
-    if lo is not None:
-        params["lo"] = lo
-        window = " AND a.id >= :lo"
-    params["window"] = PG_RANK_WINDOW if any(len(q) >= 3 for q in terms) else params["limit"]
-    sql = ("SELECT x.id AS id, s.name AS site, x.title AS title, x.url AS url, x.published_at AS published_at, "
-           f"x.first_seen AS first_seen, x.b AS body, {score} AS score FROM ("
-           "SELECT a.id, a.site_id, a.title, a.url, a.published_at, a.first_seen, "
-           "coalesce(a.title_simplified, a.title, '') AS t, coalesce(a.body_simplified, '') || '' AS b "
-           f"FROM articles a WHERE true{window}{flt} ORDER BY a.id DESC OFFSET 0) x "
-           f"JOIN sites s ON s.id = x.site_id WHERE {likes} ORDER BY x.id DESC LIMIT :window")
-    sql = f"SELECT * FROM ({sql}) w ORDER BY w.score DESC NULLS LAST, w.id DESC LIMIT :limit"
-    return conn.execute(_stmt(sql, params), params).all()
 
 
 def _pg_query(conn, terms, params, likes, flt, title):
