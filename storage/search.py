@@ -27,9 +27,13 @@ This needs a database whose ``LC_CTYPE`` classifies CJK characters as alphanumer
 any *.UTF-8 glibc locale does; ``tests/test_search.py`` checks ``show_trgm``); otherwise the index
 degrades to a scan but results stay correct. Terms without case (CJK, digits) use ``LIKE`` (much
 cheaper than ``ILIKE``; the index serves both). Ranked by title hit (x10) + occurrences in the body
-(capped), then newest, among the newest ``RANK_WINDOW`` matches (bounds the cost of very common
-terms). 1-2-character terms produce no trigram: ``ILIKE`` scan in ``id DESC`` order
-with ``LIMIT`` (fast for frequent terms, a full scan for rare ones).
+(capped), then newest, among the newest ``PG_RANK_WINDOW`` matches. 1-2-character terms: the
+character-gram index of 0007. The gram statistics (0007) estimate each term's share of the
+archive; when every term is common (>= ``COMMON_FREQ``) the matches are looked for among the
+newest articles only (index-ordered top-k; the newest ``COMMON_SCAN`` at most, of the site when
+filtered): a dense query (>= ``DENSE_FREQ``) by an ``id DESC`` scan that stops at the window, the
+others by the GIN bitmaps ANDed with that id range (only the matches are read from TOAST). Fewer
+than ``limit`` matches there: the indexes over the whole archive, as for rare terms.
 """
 from __future__ import annotations
 
