@@ -3,6 +3,7 @@
 ``shared`` is ``../shared`` beside the repository (override with ``GOVNEWS_SHARED``). Without it the test
 skips, except under ``CI=true`` where a missing corpus is a failure.
 """
+import hashlib
 import json
 import subprocess
 import sys
@@ -12,16 +13,19 @@ import pytest
 from crawler.extract import extract
 from tests.support.shared import require_shared
 
-# Floors: what the extractor reaches (docs/EXTRACTION.md, issue 15: ALL 0.9294, chinese_wce 0.9226, magic_html
-# 0.9330, date 0.964, titles 5/5), rounded down a little; raised, never lowered. The issue's targets (body 0.95,
-# chinese_wce 0.94, magic_html 0.95) are not reached yet: see docs/EXTRACTION.md.
+# Floors: what the extractor reaches (docs/EXTRACTION.md, issue 15 speed round: ALL 0.9321, chinese_wce 0.9265,
+# magic_html 0.9345, date 0.964, titles 5/5), rounded down a little; raised, never lowered. The issue's targets
+# (body 0.95, chinese_wce 0.94, magic_html 0.95) are not reached yet: see docs/EXTRACTION.md.
 FLOORS = {
-    ("ALL", "body_f1"): 0.928,
-    ("chinese_wce", "body_f1"): 0.922,
-    ("magic_html", "body_f1"): 0.93,
+    ("ALL", "body_f1"): 0.931,
+    ("chinese_wce", "body_f1"): 0.926,
+    ("magic_html", "body_f1"): 0.934,
     ("ALL", "date_acc"): 0.96,
     ("ALL", "title_acc"): 1.0,
 }
+#: body F1 per half of the fixed split (``sha1(page) % 2``: 0 = even, 1 = odd; docs/EXTRACTION.md): a rule that
+#: helps one half only must not cost the other (even 0.9374, odd 0.9276 in the issue 15 speed round)
+SPLIT_FLOORS = {0: 0.936, 1: 0.926}
 pytestmark = pytest.mark.corpus
 
 
@@ -57,3 +61,12 @@ def test_floor(scores, group, metric):
     value = scores["groups"][group][metric]
     assert value is not None and value >= FLOORS[(group, metric)], f"{group} {metric} = {value:.4f}"
 
+
+
+@pytest.mark.parametrize("half", sorted(SPLIT_FLOORS))
+def test_split_floor(scores, half):
+    values = [r["body_f1"] for page, r in scores["pages"].items()
+              if "body_f1" in r and int(hashlib.sha1(page.encode()).hexdigest(), 16) % 2 == half]
+    value = sum(values) / len(values)
+    print(f"half {half}: body_f1 {value:.4f} over {len(values)} pages")
+    assert value >= SPLIT_FLOORS[half], f"half {half} body_f1 = {value:.4f}"
