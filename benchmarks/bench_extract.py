@@ -7,6 +7,7 @@ the wall time also counts the time other jobs held the cores, the CPU time much 
 applies to the wall-time ratio.
 
     .venv/bin/python benchmarks/bench_extract.py [--passes 5] [--shared ../shared] [--min-ratio 0.8]
+    .venv/bin/python benchmarks/bench_extract.py --profile   # cProfile (CPU-time timer) of one govnews pass
 """
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ def main(argv=None) -> int:
     ap.add_argument("--passes", type=int, default=5)
     ap.add_argument("--shared", default=os.environ.get("GOVNEWS_SHARED") or str(ROOT.parent / "shared"))
     ap.add_argument("--min-ratio", type=float, default=0.8, help="exit 1 when govnews/trafilatura is below this")
+    ap.add_argument("--profile", action="store_true",
+                    help="profile one govnews pass (cProfile, process CPU time) and print the stages; no timing")
     args = ap.parse_args(argv)
 
     import trafilatura
@@ -47,6 +50,8 @@ def main(argv=None) -> int:
             trafilatura.bare_extraction(data, url=url, with_metadata=True)
 
     extract(*pages[0])
+    if args.profile:
+        return profile(run_govnews, len(pages))
     trafilatura.bare_extraction(pages[0][0], with_metadata=True)
     times: dict[str, list[float]] = {"govnews": [], "trafilatura": []}
     cpu: dict[str, list[float]] = {"govnews": [], "trafilatura": []}
@@ -64,8 +69,36 @@ def main(argv=None) -> int:
     for k in ("govnews", "trafilatura"):
         print(f"{k:12s} {rate[k]:6.1f} pages/s wall, {cpu_rate[k]:6.1f} pages/s CPU   "
               f"(pass wall times: {', '.join(f'{t:.2f}s' for t in times[k])})")
-    print(f"ratio govnews/trafilatura: {ratio:.2f}x wall, {cpu_ratio:.2f}x CPU")
+    # each pass's ratio against the trafilatura pass right after it: on a machine whose load drifts during
+    # the run, adjacent passes share the load that the medians of all passes do not
+    paired = statistics.median(t / g for g, t in zip(times["govnews"], times["trafilatura"]))
+    print(f"ratio govnews/trafilatura: {ratio:.2f}x wall, {cpu_ratio:.2f}x CPU, "
+          f"{paired:.2f}x median of adjacent pass pairs (wall)")
     return 0 if ratio >= args.min_ratio else 1
+
+
+#: the functions the profile reports (docs/EXTRACTION.md, Benchmark)
+PROFILE_STAGES = ("_extract", "decode_html", "parse_html_checked", "page_walk", "find_attachments",
+                  "parse_disclosure", "find_container", "extract_body_lines", "run_trafilatura",
+                  "compare_extraction", "density_choice", "_prefer_block", "text_lines", "_headline",
+                  "navigation_texts", "headline_candidates", "drop_noise_lines", "split_metadata_lines",
+                  "collapse_repeats", "find_date", "to_simplified")
+
+
+def profile(run, n: int) -> int:
+    import cProfile
+    import pstats
+
+    prof = cProfile.Profile(time.process_time)
+    prof.runcall(run)
+    stats = pstats.Stats(prof)
+    total = stats.total_tt  # type: ignore[attr-defined]
+    print(f"profile of one pass over {n} pages (CPU, profiler overhead included): {1000 * total / n:.1f} ms/page")
+    rows = [(ct, nc, f"{Path(func[0]).stem}.{func[2]}") for func, (cc, nc, tt, ct, callers) in stats.stats.items()  # type: ignore[attr-defined]
+            if func[2] in PROFILE_STAGES]
+    for ct, nc, name in sorted(rows, reverse=True):
+        print(f"  {name:34s} {1000 * ct / n:6.1f} ms/page {100 * ct / total:5.1f} %  ({nc} calls)")
+    return 0
 
 
 if __name__ == "__main__":

@@ -144,24 +144,33 @@ def page_walk(root) -> tuple[list[str], dict]:
         else:
             r[2] += len(DENSITY_PUNCT_RE.findall(t))
 
-    for event, el, tag in _visible(root):
+    skip = 0            # depth inside hidden subtrees (SKIP_TAGS), as in :func:`_visible` (inlined: hot path)
+    for event, el in etree.iterwalk(root, events=("start", "end")):
+        tag = el.tag
+        hidden = not isinstance(tag, str) or tag in SKIP_TAGS
         if event == "start":
-            block = tag in BLOCK_TAGS
-            if block:
-                parts.append("\n")
-            holders.append(el if block and tag != "br" else (holders[-1] if holders else None))
-            if tag == "a":
-                links += 1
-            if el.text:
-                parts.append(el.text)
-                add(el.text)
-        elif event == "end":
+            if hidden:
+                skip += 1
+            elif not skip:
+                block = tag in BLOCK_TAGS
+                if block:
+                    parts.append("\n")
+                holders.append(el if block and tag != "br" else (holders[-1] if holders else None))
+                if tag == "a":
+                    links += 1
+                if el.text:
+                    parts.append(el.text)
+                    add(el.text)
+            continue
+        if hidden:
+            skip -= 1
+        elif not skip:
             if tag in BLOCK_TAGS:
                 parts.append("\n")
             holders.pop()
             if tag == "a":
                 links -= 1
-        elif el.tail:
+        if not skip and el is not root and el.tail:
             parts.append(el.tail)
             add(el.tail)
     return _lines(parts), own

@@ -85,7 +85,7 @@ REPEAT_MIN_LEN = 12
 
 
 def _key(line: str) -> str:
-    return "".join(ch for ch in unicodedata.normalize("NFKC", line) if ch.isalnum())
+    return "".join(filter(str.isalnum, unicodedata.normalize("NFKC", line)))
 
 
 def collapse_repeats(lines: list[str]) -> tuple[list[str], bool]:
