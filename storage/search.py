@@ -327,9 +327,13 @@ def _search_pg(conn, terms, site, since, until, limit) -> list[Hit]:
             first = "SELECT "
             cond = likes + (" AND a.id >= :lo" if lo is not None else "")
             if not dense:
-                params["cgrams"] = sorted({g for t in terms if len(t) <= 2 for g in term_grams(t)})
-                if params["cgrams"]:  # 1-2 character terms have no trigram: their bitmap is the gram index's
-                    cond = f"{GRAMS_EXPR} @> CAST(:cgrams AS text[]) AND " + cond
+                # the bitmap comes from the gram index (exact: nothing is read from TOAST to build
+                # it, and ANALYZE knows each gram's share, so the planner ANDs it with the id range);
+                # the LIKEs are written so that the trigram indexes cannot serve them — their
+                # recheck would read every match's body before the id range is applied
+                params["cgrams"] = sorted({g for t in terms for g in term_grams(t)})
+                cond = (f"{GRAMS_EXPR} @> CAST(:cgrams AS text[])" + (" AND a.id >= :lo" if lo is not None else "")
+                        + " AND " + _likes(terms, params, f"({title} || '')", "(a.body_simplified || '')", "ILIKE"))
             rows = _pg_query(conn, terms, dict(params, lo=lo), cond, flt, title)
             if len(rows) >= limit or lo is None:
                 return _hits(rows, terms)
