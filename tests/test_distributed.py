@@ -124,6 +124,9 @@ def test_two_workers_store_every_article_exactly_once(redis_server, redis_url, p
     assert set(pages) == {"w1", "w2"} and all(n >= 0.15 * total for n in pages.values()), \
         f"both workers did a share: {pages}"
     assert "w1:" in row["log_tail"] and "w2:" in row["log_tail"]
+    stats = {k.decode(): int(v) for k, v in redis_server.hgetall(keys.stats).items()}
+    assert stats["acked"] > 0 and stats.get("acked_at_idle", 0) < stats["acked"] / 4, \
+        f"leases are acknowledged while the crawl runs (LeaseTracker), not only when a worker is idle: {stats}"
     assert not redis_server.exists(keys.dupefilter) and not redis_server.hexists(f"{prefix}:runs", "demo")
 
 

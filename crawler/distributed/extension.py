@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 #: worker stats (``govnews/distributed/<name>``) summed into the run's Redis ``stats`` hash
-DISTRIBUTED_COUNTERS = ("requeued", "dead_lettered", "redelivered")
+DISTRIBUTED_COUNTERS = ("requeued", "dead_lettered", "redelivered", "acked", "acked_at_idle")
 
 
 class DistributedStartMiddleware:

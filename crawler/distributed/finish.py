@@ -18,13 +18,15 @@ logger = logging.getLogger(__name__)
 
 
 def run_summary(server, keys: RunKeys) -> str:
-    """The run's ``log_tail``: each worker and its page count, re-queued, redelivered, dead-lettered."""
+    """The run's ``log_tail``: each worker and its page count, re-queued, redelivered, dead-lettered,
+    acknowledged (of which when a worker was idle: leases not followed to their end)."""
     pages = counts(server, keys.worker_pages)
     stats = counts(server, keys.stats)
     workers = ", ".join(f"{w}: {n} pages" for w, n in sorted(pages.items())) or "none"
     return (f"[distributed] run {keys.run_id} (redis prefix {keys.prefix}) workers: {workers}; "
             f"re-queued after lease expiry: {stats.get('requeued', 0)}; "
-            f"redelivered: {stats.get('redelivered', 0)}; dead-lettered: {stats.get('dead_lettered', 0)}")
+            f"redelivered: {stats.get('redelivered', 0)}; dead-lettered: {stats.get('dead_lettered', 0)}; "
+            f"acknowledged: {stats.get('acked', 0)} ({stats.get('acked_at_idle', 0)} when idle)")
 
 
 def finish_distributed_run(server, keys: RunKeys, engine, *, site: str, archive: Archive | None = None,

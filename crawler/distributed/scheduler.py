@@ -212,6 +212,8 @@ class DistributedScheduler(RedisScheduler):
         if members:
             acked = self.queue.ack(self.worker, members)
             self.stats.inc_value("govnews/distributed/acked", acked)
+            if everything:      # not followed to their end (errbacks; see LeaseTracker)
+                self.stats.inc_value("govnews/distributed/acked_at_idle", acked)
             if acked < len(members):   # our lease had expired and someone else re-leased it
                 self.stats.inc_value("govnews/distributed/ack_lost", len(members) - acked)
 
