@@ -194,9 +194,21 @@ def pct(xs, p):
     return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
 
 
-def measure(urls: dict[str, str], n: int, reps: int) -> dict[str, dict]:
+def load_baseline(path: str):
+    """Another version of ``storage/search.py`` (e.g. ``git show REV:storage/search.py > FILE``),
+    loaded as a module beside the current one (it imports the current helpers)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("baseline_search", path)
+    mod = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(mod)  # type: ignore[union-attr]
+    return mod
+
+
+def measure(urls: dict[str, str], n: int, reps: int, baseline=None) -> dict[str, dict]:
     """Every backend in one run, interleaved: for each query class, repetition and query, each
-    backend in turn runs ``search()`` and then the plain LIKE of the same query."""
+    backend in turn runs ``search()``, the baseline's ``search()`` (``--baseline``) and then the
+    plain LIKE of the same query."""
     _, names, rare_words, cl = corpus(n)
     qs = queries(names, rare_words, cl, random.Random(11))
     engines = {b: make_engine(u) for b, u in urls.items()}
@@ -204,10 +216,14 @@ def measure(urls: dict[str, str], n: int, reps: int) -> dict[str, dict]:
     for eng in engines.values():
         for q in [x for v in qs.values() for x in v][:5]:  # warm caches and pools
             search(eng, q)
+            if baseline:
+                baseline.search(eng, q)
             plain_like(eng, q)
     for cls, items in qs.items():
         t_s = {b: [] for b in urls}
         t_l = {b: [] for b in urls}
+        t_b = {b: [] for b in urls}
+        same = {b: [] for b in urls}
         hits = {b: [] for b in urls}
         for _ in range(reps):
             for q in items:
@@ -215,6 +231,12 @@ def measure(urls: dict[str, str], n: int, reps: int) -> dict[str, dict]:
                     t = time.perf_counter()
                     r = search(eng, q, limit=20)
                     t_s[b].append(time.perf_counter() - t)
+                    if baseline:
+                        t = time.perf_counter()
+                        rb = baseline.search(eng, q, limit=20)
+                        t_b[b].append(time.perf_counter() - t)
+                        same[b].append((sorted(h.id for h in r) == sorted(h.id for h in rb),
+                                        [h.id for h in r] == [h.id for h in rb]))
                     t = time.perf_counter()
                     plain_like(eng, q)
                     t_l[b].append(time.perf_counter() - t)
@@ -223,10 +245,16 @@ def measure(urls: dict[str, str], n: int, reps: int) -> dict[str, dict]:
             out[b][cls] = dict(search_p50=pct(t_s[b], 50), search_p95=pct(t_s[b], 95), like_p50=pct(t_l[b], 50),
                                like_p95=pct(t_l[b], 95), mean_hits=statistics.mean(hits[b]), n=len(t_s[b]),
                                target=target_of(cls))
+            if baseline:
+                out[b][cls].update(base_p50=pct(t_b[b], 50), base_p95=pct(t_b[b], 95),
+                                   same_set=sum(x for x, _ in same[b]), same_order=sum(y for _, y in same[b]))
             v = out[b][cls]
             print(f"  [{b}] {cls:<18} search p50 {v['search_p50'] * 1e3:6.1f} p95 {v['search_p95'] * 1e3:6.1f} ms "
                   f"(target {v['target'] * 1e3:.0f})  LIKE p50 {v['like_p50'] * 1e3:6.1f} p95 "
-                  f"{v['like_p95'] * 1e3:6.1f} ms", flush=True)
+                  f"{v['like_p95'] * 1e3:6.1f} ms" + (f"  baseline p50 {v['base_p50'] * 1e3:6.1f} p95 "
+                                                      f"{v['base_p95'] * 1e3:6.1f} ms, same hits "
+                                                      f"{v['same_set']}/{v['n']} (order {v['same_order']})"
+                                                      if baseline else ""), flush=True)
     for eng in engines.values():
         eng.dispose()
     return out
@@ -277,6 +305,8 @@ def main():
                     help="keep the databases and write their URLs to FILE (JSON); with FILE existing, "
                          "reuse them instead of building (same --n)")
     ap.add_argument("--no-export", action="store_true", help="search latency only (skip the export run)")
+    ap.add_argument("--baseline", metavar="FILE", help="another storage/search.py to time side by side "
+                                                       "(git show REV:storage/search.py > FILE)")
     args = ap.parse_args()
     results: dict[str, dict] = {}
     urls: dict[str, str] = {}
@@ -311,7 +341,8 @@ def main():
             urls[backend] = url
             results[backend] = dict(build_s=build_s, size=size)
         print(f"load before measuring: {os.getloadavg()}", flush=True)
-        for backend, m in measure(urls, args.n, args.reps).items():
+        baseline = load_baseline(args.baseline) if args.baseline else None
+        for backend, m in measure(urls, args.n, args.reps, baseline).items():
             results[backend]["search"] = m
         print(f"load after measuring: {os.getloadavg()}", flush=True)
         if not args.no_export:
@@ -334,6 +365,15 @@ def main():
             print(f"| {backend} | {cls} | {v['search_p50'] * 1e3:.1f} | {v['search_p95'] * 1e3:.1f} | "
                   f"≤ {v['target'] * 1e3:.0f} {ok} | {v['like_p50'] * 1e3:.1f} | {v['like_p95'] * 1e3:.1f} | "
                   f"{v['like_p50'] / v['search_p50']:.1f}× | {v['mean_hits']:.1f} |")
+    if args.baseline:
+        print(f"\nbaseline {args.baseline} in the same run (same queries, interleaved)\n")
+        print("| backend | query class | before p50 / p95 | after p50 / p95 | same hits (set / order) |")
+        print("|---|---|---|---|---|")
+        for backend, r in results.items():
+            for cls, v in r["search"].items():
+                print(f"| {backend} | {cls} | {v['base_p50'] * 1e3:.1f} / {v['base_p95'] * 1e3:.1f} | "
+                      f"{v['search_p50'] * 1e3:.1f} / {v['search_p95'] * 1e3:.1f} | "
+                      f"{v['same_set']} / {v['same_order']} of {v['n']} |")
     if not args.no_export:
         print("\n| backend | build | database size | export JSONL | export time | RSS growth |")
         print("|---|---|---|---|---|---|")
