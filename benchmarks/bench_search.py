@@ -201,6 +201,7 @@ def load_baseline(path: str):
 
     spec = importlib.util.spec_from_file_location("baseline_search", path)
     mod = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    sys.modules["baseline_search"] = mod          # dataclasses look their module up
     spec.loader.exec_module(mod)  # type: ignore[union-attr]
     return mod
 
