@@ -140,11 +140,15 @@ def _try(data: bytes, codec: str, tolerant: bool) -> str | None:
     return None
 
 
+#: the lone surrogates ``surrogateescape`` decodes invalid bytes to
+_ESCAPED_BYTE_RE = re.compile("[\udc80-\udcff]")
+
+
 def _almost_utf8(data: bytes) -> str | None:
     """UTF-8 with replacement characters when only a handful of bytes are not valid UTF-8, else None."""
     escaped = data.decode("utf-8", errors="surrogateescape")   # each invalid byte -> one lone surrogate
-    invalid = sum(1 for ch in escaped if "\udc80" <= ch <= "\udcff")
-    valid = sum(1 for ch in escaped if ch >= "\x80") - invalid
+    invalid = len(_ESCAPED_BYTE_RE.findall(escaped))
+    valid = len(escaped) - len(escaped.encode("ascii", errors="ignore")) - invalid     # non-ASCII characters
     if valid < MIN_UTF8_CHARS or invalid > MAX_UTF8_INVALID_RATIO * valid:
         return None
     return data.decode("utf-8", errors="replace")
@@ -158,8 +162,7 @@ def decode_html(data: bytes, declared: str | None = None) -> tuple[str, str]:
         return data[3:].decode("utf-8", errors="replace"), "utf-8"
     if (u16 := utf16_codec(data)) is not None:
         return data.decode(u16, errors="replace").lstrip("\ufeff"), u16
-    has_high = any(b >= 0x80 for b in data[:65536]) or max(data) >= 0x80
-    if not has_high:
+    if data.isascii():
         return data.decode("ascii"), "ascii"
     text = _try(data, "utf-8", tolerant=False)
     if text is not None:
