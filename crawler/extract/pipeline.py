@@ -169,7 +169,8 @@ def _extract(data: bytes, text: str, codec: str, tree: HtmlElement | None, url: 
     meta = meta_tags(tree)
     body_el = tree.find("body")
     # one walk: the page's lines and the per-block text statistics of the density block
-    page_lines, stats = body_mod.page_walk(body_el if body_el is not None else tree)
+    page_lines, walked = body_mod.page_walk(body_el if body_el is not None else tree)
+    stats: dict | None = walked
     # --- attachments and the 信息公开 block (issue 16); a block that is only its fields leaves the tree
     art.attachments = find_attachments(tree, url)
     disclosure = parse_disclosure(tree)
