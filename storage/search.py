@@ -61,6 +61,7 @@ PG_RANK_WINDOW = 200     # PostgreSQL: ranking reads each body (TOAST), so its w
 COMMON_FREQ = 0.01       # PostgreSQL: a term in >= 1 % of the articles is read in id order, not from GIN
 COMMON_SCAN = 4_000      # PostgreSQL: ... among the newest N articles (then the indexes)
 DENSE_FREQ = 0.2         # PostgreSQL: ... a term in >= 20 %: an id-order scan to the window, else bitmaps
+SPAN_MARGIN = 1.5        # PostgreSQL: ... over the newest 1.5 x window / share articles first
 GRAM_STATS_TTL = 600.0   # seconds the gram statistics are kept
 GRAMS_EXPR = "govnews_grams(coalesce(a.title_simplified, a.title, '') || ' ' || coalesce(a.body_simplified, ''))"
 TITLE_WEIGHT = 10.0
@@ -316,26 +317,33 @@ def _search_pg(conn, terms, site, since, until, limit) -> list[Hit]:
         settings = ("set_config('enable_bitmapscan', 'off', true)" if dense else
                     "set_config('enable_indexscan', 'off', true), set_config('enable_seqscan', 'off', true)")
         scope = " WHERE site_id = (SELECT id FROM sites WHERE name = :site)" if site else ""
-        first = "SELECT " + settings + ", "
-        # the bitmap path reads every match in the range: a range of about window / density
-        # articles holds about the window's matches (the whole COMMON_SCAN when that is short)
+        # the bitmap path reads every match in the range: a range of SPAN_MARGIN x window /
+        # share articles should hold the window's matches (else the whole COMMON_SCAN)
         spans = [COMMON_SCAN] if dense else sorted({min(COMMON_SCAN, max(limit, math.ceil(
-            PG_RANK_WINDOW / max(min(est.values()), COMMON_FREQ)))), COMMON_SCAN})  # type: ignore[type-var]
-        for span in spans:
-            lo = conn.execute(text(f"{first}(SELECT id FROM articles{scope} ORDER BY id DESC "
-                                   "OFFSET :n LIMIT 1)"), {"n": span - 1, "site": site}).first()[-1]
-            first = "SELECT "
+            SPAN_MARGIN * PG_RANK_WINDOW / max(min(est.values()), COMMON_FREQ)))), COMMON_SCAN})  # type: ignore[type-var]
+        # every range start in the statement that changes the settings (planned before they apply)
+        starts = ", ".join(f"(SELECT id FROM articles{scope} ORDER BY id DESC OFFSET :n{i} LIMIT 1)"
+                           for i in range(len(spans)))
+        los = conn.execute(text(f"SELECT {settings}, {starts}"),
+                           {"site": site, **{f"n{i}": n - 1 for i, n in enumerate(spans)}}).first()[-len(spans):]
+        for span, lo in zip(spans, los, strict=True):
             cond = likes + (" AND a.id >= :lo" if lo is not None else "")
             if not dense:
-                # the bitmap comes from the gram index (exact: nothing is read from TOAST to build
-                # it, and ANALYZE knows each gram's share, so the planner ANDs it with the id range);
-                # the LIKEs are written so that the trigram indexes cannot serve them — their
-                # recheck would read every match's body before the id range is applied
-                params["cgrams"] = sorted({g for t in terms for g in term_grams(t)})
+                # the bitmap comes from the gram index, for the query's rarest gram only (exact:
+                # nothing is read from TOAST to build it; ANALYZE knows that gram's share, so the
+                # planner ANDs it with the id range — with several grams it multiplies their
+                # shares, underestimates, and visits every candidate's heap page instead); the LIKEs
+                # are written so that the trigram indexes cannot serve them — their recheck would
+                # read every match's body before the id range is applied
+                params["cgrams"] = [min((g for t in terms for g in term_grams(t)),
+                                        key=lambda g: (freqs.get(g, 0.0), g))]  # type: ignore[union-attr]
                 cond = (f"{GRAMS_EXPR} @> CAST(:cgrams AS text[])" + (" AND a.id >= :lo" if lo is not None else "")
                         + " AND " + _likes(terms, params, f"({title} || '')", "(a.body_simplified || '')", "ILIKE"))
             rows = _pg_query(conn, terms, dict(params, lo=lo), cond, flt, title)
-            if len(rows) >= limit or lo is None:
+            # a short span is enough when its matches fill the rank window (the newest window
+            # matches are then those of the whole COMMON_SCAN range: the same ranking)
+            full = span == COMMON_SCAN or (rows and (rows[0].nwin is None or rows[0].nwin >= PG_RANK_WINDOW))
+            if (len(rows) >= limit and full) or lo is None:
                 return _hits(rows, terms)
         conn.exec_driver_sql("RESET enable_bitmapscan; RESET enable_indexscan; RESET enable_seqscan")
     if len(rarest) <= 2 and freqs is not None and not common:
@@ -362,15 +370,15 @@ def _pg_query(conn, terms, params, likes, flt, title):
     if any(len(t) >= 3 for t in terms):
         score = _score_sql(terms, params, title, "a.body_simplified", "lower(a.body_simplified)")
         params["window"] = PG_RANK_WINDOW
-        inner = (f"SELECT a.id, ({score}) AS score FROM "
+        inner = (f"SELECT a.id, ({score}) AS score, count(*) OVER () AS nwin FROM "
                  f"(SELECT a.id FROM articles a JOIN sites s ON s.id = a.site_id WHERE {likes}{flt} "
                  "ORDER BY a.id DESC LIMIT :window) m JOIN articles a ON a.id = m.id "
                  "ORDER BY score DESC, a.id DESC LIMIT :limit")
     else:
-        inner = (f"SELECT a.id, NULL::float AS score FROM articles a JOIN sites s ON s.id = a.site_id "
-                 f"WHERE {likes}{flt} ORDER BY a.id DESC LIMIT :limit")
+        inner = ("SELECT a.id, NULL::float AS score, NULL::bigint AS nwin FROM articles a "
+                 f"JOIN sites s ON s.id = a.site_id WHERE {likes}{flt} ORDER BY a.id DESC LIMIT :limit")
     sql = ("SELECT a.id AS id, s.name AS site, a.title AS title, a.url AS url, "
            "a.published_at AS published_at, a.first_seen AS first_seen, a.body_simplified AS body, "
-           f"h.score AS score FROM ({inner}) h JOIN articles a ON a.id = h.id "
+           f"h.score AS score, h.nwin AS nwin FROM ({inner}) h JOIN articles a ON a.id = h.id "
            "JOIN sites s ON s.id = a.site_id ORDER BY h.score DESC NULLS LAST, a.id DESC")
     return conn.execute(_stmt(sql, params), params).all()

@@ -287,7 +287,7 @@ FILTERS = [dict(site="mianyang"), dict(site="suizhou"), dict(since=datetime(2024
            dict(until=datetime(2024, 5, 1, tzinfo=UTC)), dict(site="suizhou", since=datetime(2024, 1, 1, tzinfo=UTC))]
 
 
-@pytest.mark.parametrize("share", [1.0, 0.05])
+@pytest.mark.parametrize("share", [1.0, 0.15, 0.05])   # dense; bitmaps over two spans; one span
 def test_common_path_with_filters_agrees_with_the_indexes(filled, monkeypatch, share):
     """PostgreSQL's common-terms paths — dense terms (share >= DENSE_FREQ): an id-order scan to the
     window; others: bitmaps ANDed with the newest ids' range — give the same hits, in the same
