@@ -203,7 +203,55 @@ def _kind(statement: str) -> str:
     return s.split()[0]
 
 
-def measure(url: str, n: int, seed: int, warmup: int, profile: bool) -> dict:
+EXPLAIN_FIELDS = ("calls", "ms", "hit", "read", "dirtied", "written", "records", "fpi", "bytes")
+_PLAN_KEYS = {"hit": "Shared Hit Blocks", "read": "Shared Read Blocks", "dirtied": "Shared Dirtied Blocks",
+              "written": "Shared Written Blocks", "records": "WAL Records", "fpi": "WAL FPI", "bytes": "WAL Bytes"}
+
+
+def _explain_kind(query: str) -> str:
+    if query.startswith('SELECT 1 FROM ONLY "public"."articles"'):
+        return "fk check (articles)"
+    return _kind(query)
+
+
+def _add_explain(acc: dict, message: str) -> None:
+    """Fold one auto_explain message (``duration: X ms  plan:`` + the JSON plan) into ``acc``.
+
+    The top plan node's buffer and WAL counters include its children's.
+    """
+    head, _, body = message.partition("\n")
+    if not head.startswith("duration:") or not body.strip():
+        return
+    doc = json.loads(body)
+    plan = doc["Plan"]
+    row = acc.setdefault(_explain_kind(doc.get("Query Text", "")), dict.fromkeys(EXPLAIN_FIELDS, 0.0))
+    row["calls"] += 1
+    row["ms"] += float(head.split()[1])
+    for k, key in _PLAN_KEYS.items():
+        row[k] += plan.get(key, 0)
+
+
+def _auto_explain(engine, sink: list[str], state: dict) -> None:
+    """Every statement on ``engine``'s connections is explained (ANALYZE, BUFFERS, WAL) by
+    auto_explain at NOTICE level and its plan appended to ``sink`` while ``state["on"]``.
+    ``LOAD 'auto_explain'`` needs a superuser (the bench's PostgreSQL user)."""
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn, _record):
+        with dbapi_conn.cursor() as cur:
+            cur.execute("LOAD 'auto_explain'")
+            for setting in ("log_min_duration = 0", "log_analyze = on", "log_buffers = on", "log_wal = on",
+                            "log_timing = on", "log_nested_statements = on", "log_level = notice",
+                            "log_format = json"):
+                cur.execute(f"SET auto_explain.{setting}")
+        dbapi_conn.commit()
+        dbapi_conn.add_notice_handler(lambda d: state.get("on") and sink.append(d.message_primary or ""))
+
+    engine.dispose()  # connections made from now on load auto_explain
+
+
+def measure(url: str, n: int, seed: int, warmup: int, profile: bool, explain: bool = False) -> dict:
     from sqlalchemy import event
 
     from storage import dedup as dedup_mod
@@ -213,6 +261,9 @@ def measure(url: str, n: int, seed: int, warmup: int, profile: bool) -> dict:
     texts = [synthetic_text(rng) for _ in range(n + warmup)]
     a = Archive(url)
     prof = {"sql_s": 0.0, "sig_s": 0.0, "statements": 0, "by_kind": {}}
+    plans: list[str] = []
+    if explain:
+        _auto_explain(a.engine, plans, prof)
     t_exec: list[float] = []
     if profile:
         @event.listens_for(a.engine, "before_cursor_execute")
@@ -270,16 +321,36 @@ def measure(url: str, n: int, seed: int, warmup: int, profile: bool) -> dict:
     prof["on"] = False
     a.close()
     out = dict(times_ms=[1000 * t for t in times], rss_start_mb=rss0, rss_end_mb=rss_mb(), outcomes=outcomes)
+    if explain:
+        acc: dict[str, dict] = {}
+        for m in plans:
+            _add_explain(acc, m)
+        out["explain"] = acc
     if profile:
         prof.pop("on")
         out["profile"] = prof
     return out
 
 
+SPIKE_MS = 250.0  # a store this slow is a stall (on PostgreSQL: a GIN pending-list flush), not a lookup
+
+
 def summarize(times_ms: list[float]) -> dict:
     t = sorted(times_ms)
+    spikes = [x for x in t if x > SPIKE_MS]
     return dict(n=len(t), mean_ms=statistics.mean(t), p50_ms=t[len(t) // 2],
-                p95_ms=t[int(len(t) * 0.95)], p99_ms=t[int(len(t) * 0.99)], max_ms=t[-1])
+                p95_ms=t[int(len(t) * 0.95)], p99_ms=t[int(len(t) * 0.99)], max_ms=t[-1],
+                spikes=len(spikes), spike_share=sum(spikes) / sum(t) if t else 0.0)
+
+
+def print_explain(explain: dict, n: int) -> None:
+    print(f"{'':10s} {'':9s} auto_explain, {n} stores (not timed), per store:")
+    print(f"{'':22s} {'statement':28s} {'calls':>5s} {'ms':>6s} {'hit':>6s} {'read':>5s} "
+          f"{'dirtied':>7s} {'written':>7s} {'WAL rec':>7s} {'FPI':>5s} {'WAL kB':>7s}")
+    for k, row in sorted(explain.items(), key=lambda kv: -kv[1]["ms"]):
+        print(f"{'':22s} {k:28s} {row['calls'] / n:5.2f} {row['ms'] / n:6.3f} {row['hit'] / n:6.1f} "
+              f"{row['read'] / n:5.1f} {row['dirtied'] / n:7.1f} {row['written'] / n:7.1f} "
+              f"{row['records'] / n:7.1f} {row['fpi'] / n:5.1f} {row['bytes'] / n / 1024:7.1f}")
 
 
 # ------------------------------------------------------------------------------ driver
@@ -296,8 +367,7 @@ def make_db(backend: str, tmpdir: Path, size: int, keep: bool):
         path = tmpdir / f"bench_{tag}.db"
         url = f"sqlite:///{path}"
         exists = keep and path.exists()
-        if not exists:
-            upgrade_db(url)
+        upgrade_db(url)  # a kept database is brought to head too (a no-op when it is there)
 
         def drop():
             if not keep:
@@ -313,8 +383,7 @@ def make_db(backend: str, tmpdir: Path, size: int, keep: bool):
         exists = keep and c.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
         if not exists:
             c.execute(f'CREATE DATABASE "{name}"')
-    if not exists:
-        upgrade_db(url)
+    upgrade_db(url)  # a kept database is brought to head too (a no-op when it is there)
 
     def drop():
         if not keep:
@@ -333,6 +402,10 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=2,
                     help="measurement rounds; the sizes are interleaved, alternating order per round")
     ap.add_argument("--profile", action="store_true", help="per-store statement count and time split")
+    ap.add_argument("--explain", type=int, default=0, metavar="N",
+                    help="PostgreSQL: after the timed rounds, N more stores per size with every statement "
+                         "explained by auto_explain (ANALYZE, BUFFERS, WAL): pages hit/read/dirtied/written "
+                         "and WAL records/full-page images/bytes per store, by statement (not timed)")
     ap.add_argument("--tmpdir", default=None, help="where SQLite files go (default: a temp dir)")
     ap.add_argument("--keep", action="store_true",
                     help="keep the databases (bench_<size>.db in --tmpdir, govnews_bench_<size>) and reuse "
@@ -342,7 +415,7 @@ def main() -> int:
     args = ap.parse_args()
     if args.child:
         url, n, seed, warm = args.child
-        print(json.dumps(measure(url, int(n), int(seed), int(warm), args.profile)))
+        print(json.dumps(measure(url, int(n), int(seed), int(warm), args.profile, args.explain > 0)))
         return 0
     sizes = [int(s) for s in args.sizes.split(",")]
     backends = args.backends.split(",")
@@ -390,10 +463,23 @@ def main() -> int:
                     print(f"{backend:10s} size={size:>9,d} round {rnd + 1}: mean={s['mean_ms']:6.2f}ms "
                           f"p50={s['p50_ms']:6.2f}ms p95={s['p95_ms']:6.2f}ms max={s['max_ms']:7.2f}ms "
                           f"{r['outcomes']}", flush=True)
+            if args.explain and backend == "postgresql":
+                for size in sizes:
+                    url = dbs[size][0]
+                    settle_postgres(url)
+                    cmd = [sys.executable, __file__, "--child", url, str(args.explain), str(nonce + 99),
+                           str(args.warmup), "--explain", "1"]
+                    out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+                    results[backend][size]["explain"] = json.loads(out.stdout.strip().splitlines()[-1])["explain"]
         finally:
             for _url, drop in dbs.values():
                 drop()
-    if args.rounds == 0:  # --keep --rounds 0: build only
+    if args.rounds == 0:  # --keep --rounds 0: build only (and --explain)
+        for backend, by in results.items():
+            for size in sizes:
+                if by[size].get("explain"):
+                    print(f"{backend:10s} {size:>9,d}")
+                    print_explain(by[size]["explain"], args.explain)
         return 0
     small, large = min(sizes), max(sizes)
     print(f"\nper-article dedup + insert cost, {args.rounds} x {args.measure} timed stores per size "
@@ -406,7 +492,8 @@ def main() -> int:
             r = by[size]
             r.update(summarize(r["times_ms"]))
             print(f"{backend:10s} {size:>9,d} {r['mean_ms']:7.2f} {r['p50_ms']:7.2f} {r['p95_ms']:7.2f} "
-                  f"{r['p99_ms']:7.2f} {r['max_ms']:8.2f} {max(r['rss_growth_mb']):7.1f}")
+                  f"{r['p99_ms']:7.2f} {r['max_ms']:8.2f} {max(r['rss_growth_mb']):7.1f}   "
+                  f"{r['spikes']} stores > {SPIKE_MS:.0f} ms = {100 * r['spike_share']:.0f} % of the time")
             if r["profile"]:
                 n = len(r["times_ms"])
                 sql = sum(p["sql_s"] for p in r["profile"]) * 1000 / n
@@ -422,6 +509,8 @@ def main() -> int:
                       f"commit + rest {r['mean_ms'] - sql - sig:.2f} ms")
                 for k, (c, t) in sorted(kinds.items(), key=lambda kv: -kv[1][1]):
                     print(f"{'':22s} {k:28s} {c / n:5.2f}/store {1000 * t / n:6.3f} ms/store")
+            if r.get("explain"):
+                print_explain(r["explain"], args.explain)
         s, big = by[small], by[large]
         ratio, p95_ratio = big["mean_ms"] / s["mean_ms"], big["p95_ms"] / s["p95_ms"]
         gs, gl = max(s["rss_growth_mb"]), max(big["rss_growth_mb"])
