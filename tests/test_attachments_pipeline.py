@@ -164,3 +164,31 @@ def test_a_changed_file_is_a_new_content_and_a_failed_check_keeps_the_file(check
     assert stats.get_value("govnews/attachments/changed") == 1
     assert stats.get_value("govnews/attachments/revalidate_failed/http_404") == 1
     assert stats.get_value("govnews/attachments/revalidate_failed/html_error_page") == 1
+
+
+def test_spider_idle_requests_what_was_read_at_open_without_touching_the_database(sqlite_url, monkeypatch):
+    """The due list is read in a thread at open_spider; idle only schedules it (no query on the
+    reactor thread), once; while the read is still running, idle keeps the spider open and the
+    list is requested when it arrives."""
+    from scrapy.exceptions import DontCloseSpider
+    from twisted.internet import defer
+
+    import storage.attachments as storage_attachments
+    pipe = pipeline(sqlite_url)
+    monkeypatch.setattr(storage_attachments, "due_retries", lambda *a, **k: pytest.fail("queried at idle"))
+    scheduled = []
+    monkeypatch.setattr(pipe, "schedule", lambda state, name, retried=False: scheduled.append(state.url) or True)
+    pipe._due = defer.succeed([stored(40)])
+    with pytest.raises(DontCloseSpider):
+        pipe.spider_idle()
+    assert scheduled == ["http://www.t.gov.cn/a.pdf"]
+    pipe.spider_idle()                                   # only once per crawl
+
+    later = pipeline(sqlite_url)
+    monkeypatch.setattr(later, "schedule", lambda state, name, retried=False: scheduled.append("later") or True)
+    later._due = defer.Deferred()
+    with pytest.raises(DontCloseSpider):
+        later.spider_idle()
+    assert scheduled.count("later") == 0
+    later._due.callback([stored(40)])
+    assert scheduled.count("later") == 1

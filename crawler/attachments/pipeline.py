@@ -119,6 +119,7 @@ class AttachmentPipeline:
         self._extractor: Any = None
         self.requested: set[str] = set()
         self._retried = False
+        self._due: Any = None      # Deferred -> list of attachment states (open_spider)
         self.site: str | None = None
         self.allowed: list[str] = []
         crawler.signals.connect(self.spider_idle, signal=signals.spider_idle)
@@ -143,6 +144,10 @@ class AttachmentPipeline:
         days = getattr(hints, "attachment_revalidate_days", None)
         if days is not None:
             self.revalidate_days = float(days)
+        if self.site:   # read what earlier crawls left (pending, retries, revalidations) in a thread now,
+            # so that spider_idle never queries the database on the reactor thread
+            self._due = deferToThread(self._read_due, self.site, self.revalidate_before())
+            self._due.addErrback(self._due_failed)
 
     def close_spider(self, spider=None):
         if self._extractor is not None:
@@ -333,23 +338,33 @@ class AttachmentPipeline:
         return None
 
     # ------------------------------------------------------------------ retries of earlier crawls
+    def _read_due(self, site: str, revalidate_before: datetime | None) -> list:
+        from storage.attachments import due_retries
+        return due_retries(self.archive.engine, site, max_attempts=self.max_attempts,
+                           revalidate_before=revalidate_before)
+
+    def _due_failed(self, failure) -> list:
+        logger.error("could not read the attachments to retry: %s", failure.value)
+        return []
+
     def spider_idle(self, spider=None):
-        if self._retried or not self.site:
+        if self._retried or self._due is None:
             return
         self._retried = True
-        from storage.attachments import due_retries
-        try:
-            due = [s for s in due_retries(self.archive.engine, self.site, max_attempts=self.max_attempts,
-                                          revalidate_before=self.revalidate_before())
-                   if s.url not in self.requested]
-        except Exception:
-            logger.exception("could not read the attachments to retry")
-            return
+        if not self._due.called:   # still reading (a very short crawl): go on when it is read
+            self._due.addCallback(self._request_due)
+            raise DontCloseSpider
+        if self._request_due(self._due.result):
+            raise DontCloseSpider
+
+    def _request_due(self, states: list) -> bool:
+        """Request the attachments earlier crawls left; True if any was scheduled or recorded."""
+        due = [s for s in states if s.url not in self.requested]
         if not due:
-            return
+            return False
         logger.info("requesting %d attachments of earlier crawls (pending, retries, revalidations)", len(due))
         offsite = [state for state in due if not self.schedule(state, None, retried=True)]
         if offsite:
             d = deferToThread(lambda: [self.record_offsite(state) for state in offsite])
             d.addErrback(lambda f: logger.error("could not record off-site attachments: %s", f.value))
-        raise DontCloseSpider
+        return True
