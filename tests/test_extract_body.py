@@ -62,3 +62,43 @@ def test_scripts_before_html_keep_body():
     html = "<script>var a=1;</script>\n<!DOCTYPE HTML PUBLIC -//W3C//DTD HTML 4.01//EN>\n" + page(f"<p>{PARA}</p>")
     tree = parse_html(html)
     assert tree.find("body") is not None and PARA in " ".join(text_lines(tree))
+
+
+def test_page_walk_lines_are_text_lines_and_stats_per_block():
+    from pathlib import Path
+
+    from crawler.extract.body import page_walk
+    from crawler.extract.decode import decode_html
+    for f in sorted(Path(__file__).parent.joinpath("fixtures", "extract").glob("*.html")):
+        tree = parse_html(decode_html(f.read_bytes())[0])
+        body = tree.find("body")
+        assert page_walk(body)[0] == text_lines(body), f.name
+    tree = parse_html("<html><body><div id='a'>一，二。<a href='/x'>链接文字</a><span>三！</span>"
+                      "<script>var x = '，，，';</script><p>四、五<br>六</p></div></body></html>")
+    lines, stats = page_walk(tree.find("body"))
+    assert lines == ["一，二。链接文字三！", "四、五", "六"]
+    by_tag = {el.get("id") or el.tag: v for el, v in stats.items()}
+    # [chars, link chars, sentence punctuation]: the link's text counts as linked, the script's not at all,
+    # the <p> (its <br> is no block holder) holds its own text
+    assert by_tag == {"a": [10, 4, 3], "p": [4, 0, 1]}
+
+
+def test_confident_density_block_skips_trafilatura(monkeypatch):
+    from crawler.extract import body as body_mod
+    from crawler.extract.body import density_choice
+    article = "".join(f"<p>{PARA}</p>" for _ in range(4))
+    html = page(f"<div class='article'>{article}</div><div class='links'><a href='/1'>其他新闻一</a></div>")
+    tree = parse_html(html)
+    monkeypatch.setattr(body_mod, "run_trafilatura", lambda *a, **k: (_ for _ in ()).throw(AssertionError))
+    lines, method = extract_body_lines(tree, None)
+    assert method == "density-text" and lines == [PARA] * 4
+    # two blocks of prose of the same weight (a page of two stories): the best holds half the page's
+    # sentence punctuation, no confident block, trafilatura runs (fast)
+    tree = parse_html(page(f"<div class='one'><p>{PARA}</p><p>{PARA}</p></div><hr>"
+                           f"<section><div class='two'><p>{PARA}</p><p>{PARA}</p></div></section>"))
+    calls = []
+    monkeypatch.setattr(body_mod, "run_trafilatura", lambda *a, **k: calls.append(k) or [PARA])
+    block, confident = density_choice(tree.find("body"))
+    assert not confident
+    extract_body_lines(tree, None)
+    assert calls and calls[0].get("fast") is True

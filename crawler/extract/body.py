@@ -131,13 +131,46 @@ def page_walk(root) -> tuple[list[str], dict]:
     holders: list = []    # per open element: its nearest block element (itself when it is one), or None
     links = 0
 
-    def add(text):
-        holder = holders[-1] if holders else None
+    skip = 0            # depth inside hidden subtrees (SKIP_TAGS), as in :func:`_visible` (inlined: hot path)
+    holder = None       # the nearest open block element (holders[-1])
+    for event, el in etree.iterwalk(root, events=("start", "end")):
+        tag = el.tag
+        if event == "start":
+            if tag.__class__ is not str or tag in SKIP_TAGS:
+                skip += 1
+                continue
+            if skip:
+                continue
+            if tag in BLOCK_TAGS:
+                parts.append("\n")
+                if tag != "br":
+                    holder = el
+            holders.append(holder)
+            if tag == "a":
+                links += 1
+            text = el.text
+        else:
+            if tag.__class__ is not str or tag in SKIP_TAGS:
+                skip -= 1
+            elif not skip:
+                if tag in BLOCK_TAGS:
+                    parts.append("\n")
+                holders.pop()
+                holder = holders[-1] if holders else None
+                if tag == "a":
+                    links -= 1
+            if skip or el is root:
+                continue
+            text = el.tail
+        if not text:
+            continue
+        parts.append(text)
+        # the text's statistics go to its holder: [chars, link chars, sentence punctuation]
         if holder is None:
-            return
+            continue
         t = "".join(text.split())
         if not t:
-            return
+            continue
         r = own.get(holder)
         if r is None:
             r = own[holder] = [0, 0, 0]
@@ -146,36 +179,6 @@ def page_walk(root) -> tuple[list[str], dict]:
             r[1] += len(t)
         else:
             r[2] += len(t) - len(t.translate(_DELETE_PUNCT))
-
-    skip = 0            # depth inside hidden subtrees (SKIP_TAGS), as in :func:`_visible` (inlined: hot path)
-    for event, el in etree.iterwalk(root, events=("start", "end")):
-        tag = el.tag
-        hidden = not isinstance(tag, str) or tag in SKIP_TAGS
-        if event == "start":
-            if hidden:
-                skip += 1
-            elif not skip:
-                block = tag in BLOCK_TAGS
-                if block:
-                    parts.append("\n")
-                holders.append(el if block and tag != "br" else (holders[-1] if holders else None))
-                if tag == "a":
-                    links += 1
-                if el.text:
-                    parts.append(el.text)
-                    add(el.text)
-            continue
-        if hidden:
-            skip -= 1
-        elif not skip:
-            if tag in BLOCK_TAGS:
-                parts.append("\n")
-            holders.pop()
-            if tag == "a":
-                links -= 1
-        if not skip and el is not root and el.tail:
-            parts.append(el.tail)
-            add(el.tail)
     return _lines(parts), own
 
 
