@@ -102,3 +102,18 @@ def test_confident_density_block_skips_trafilatura(monkeypatch):
     assert not confident
     extract_body_lines(tree, None)
     assert calls and calls[0].get("fast") is True
+
+
+def test_recommended_story_leaves_trafilatura_page_output(monkeypatch):
+    from crawler.extract import body as body_mod
+    other = "另一篇推荐文章的段落，讲的是别的事情，与本文无关。"
+    html = page(f"<section><div class='detail'><h1>标题</h1><p>{PARA}</p><p>{PARA}</p></div></section>"
+                f"<section><div class='detail__recommend'><h1>推荐标题</h1><p>{other}</p><p>第二段{other}</p>"
+                f"</div></section><section><div class='box'><p>{PARA}</p><p>{PARA}{PARA}</p></div></section>")
+    tree = parse_html(html)
+    # the page has no confident block (two paragraphs of prose apart): trafilatura's page text is used,
+    # without the lines of the recommended-article block
+    monkeypatch.setattr(body_mod, "run_trafilatura",
+                        lambda *a, **k: [PARA, PARA, "推荐标题", other, "第二段" + other, PARA, PARA + PARA])
+    lines, method = extract_body_lines(tree, None)
+    assert method == "trafilatura" and lines == [PARA, PARA, PARA, PARA + PARA]

@@ -58,6 +58,9 @@ DENSITY_NEGATIVE_RE = re.compile(
     r"recommend|related|relate|comment|sidebar|side-bar|footer|foot|nav|menu|banner|promo|sponsor|share|"
     r"widget|hot|rank|tuijian|xiangguan|pinglun", re.I)
 DENSITY_MIN_EXTRA, DENSITY_MAX_EXTRA = 1.03, 1.35
+#: class/id words of recommended/related-article blocks: their lines leave trafilatura's page output
+RELATED_BLOCK_RE = re.compile(r"recommend|related|relate|xiangguan|tuijian|xgxw|xgwz", re.I)
+RELATED_XPATH = etree.XPath("//*[@class or @id]")
 #: the density block is taken without running trafilatura over the page when it holds at least this share
 #: of the sentence punctuation of the page's scored paragraphs and at most this link density
 DENSITY_CONFIDENT_PUNCT, DENSITY_CONFIDENT_LINKS = 0.9, 0.05
@@ -340,6 +343,26 @@ def _prefer_block(traf: list[str], block: list[str]) -> bool:
     return coverage >= DENSITY_COVERAGE and DENSITY_MIN_EXTRA <= extra <= DENSITY_MAX_EXTRA
 
 
+def related_lines(tree, keep) -> set[str]:
+    """Alphanumeric keys of the text lines of the page's recommended/related-article blocks
+    (:data:`RELATED_BLOCK_RE` in the class or id), except a block holding ``keep`` (the density block)."""
+    keep_anc = set(keep.iterancestors()) | {keep} if keep is not None else set()
+    out: set[str] = set()
+    done: set = set()
+    for el in RELATED_XPATH(tree):
+        if el in keep_anc or not RELATED_BLOCK_RE.search(f"{el.get('class') or ''} {el.get('id') or ''}"):
+            continue
+        if any(a in done for a in el.iterancestors()):
+            continue
+        done.add(el)
+        out.update(k for k in map(_alnum, text_lines(el)) if k)
+    return out
+
+
+def _alnum(text: str) -> str:
+    return "".join(filter(str.isalnum, text))
+
+
 def extract_body_lines(tree, container=None, url: str | None = None,
                        stats: dict | None = None) -> tuple[list[str], str]:
     """(lines, method): trafilatura over the container (or the page); plain text as the fallback.
@@ -368,6 +391,9 @@ def extract_body_lines(tree, container=None, url: str | None = None,
     if lines:
         if block_lines and _prefer_block(lines, block_lines):
             return block_lines, "density"
+        related = related_lines(tree, block)
+        if related:
+            lines = [ln for ln in lines if _alnum(ln) not in related] or lines
         return lines, "trafilatura"
     return run_trafilatura(tree, url, favor_precision=False, favor_recall=True), "trafilatura-recall"
 
