@@ -225,7 +225,9 @@ def test_a_lease_is_acked_once_done_and_everything_when_idle(redis_server, prefi
 # ------------------------------------------------------------------------------------ public seams
 
 
-PRIVATE_SEAMS = re.compile(r"\._slot\b|downloader\.slots\b|_schedule_coro\b")
+#: Scrapy internals, written as attributes or as getattr() strings, and attributes hung on the Crawler
+PRIVATE_SEAMS = re.compile(r"\._slot\b|downloader\.slots\b|_schedule_coro\b|crawler\._(engine|stats)\b"
+                           r"|getattr\([^)]*[\"'](_engine|_stats|_slot|slots)[\"']|crawler\.govnews_")
 
 
 def test_no_private_scrapy_seam_is_used_in_the_sources():
@@ -242,4 +244,7 @@ def test_the_seam_check_finds_what_it_looks_for():
     assert PRIVATE_SEAMS.search("slot = self.crawler.engine._slot")
     assert PRIVATE_SEAMS.search("for s in engine.downloader.slots.values():")
     assert PRIVATE_SEAMS.search("from scrapy.utils.defer import _schedule_coro")
+    assert PRIVATE_SEAMS.search('engine = getattr(crawler, "_engine", None)')
+    assert PRIVATE_SEAMS.search("for slot in getattr(downloader, 'slots', {}).values():")
+    assert PRIVATE_SEAMS.search("crawler.govnews_archive = archive")
     assert not PRIVATE_SEAMS.search("self.slots = {}; engine.scheduler")

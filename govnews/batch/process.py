@@ -42,6 +42,7 @@ from scrapy.utils.ossignal import install_shutdown_handlers
 from scrapy.utils.project import get_project_settings
 
 from common.secrets import mask_secrets
+from crawler.downloader import DOWNLOADER_PATH, drain
 from crawler.extensions.crawl_runs import RUN_ID_ENV, CrawlRunExtension
 from crawler.services import ArchiveExtension, db_url_from_settings
 from crawler.spiders.gov_news import GovNewsSpider
@@ -208,6 +209,22 @@ def progress_counts(stats: dict[str, Any]) -> dict[str, int]:
             "failed": sum(int(v or 0) for k, v in stats.items() if k.startswith("govnews/failed/"))}
 
 
+def _engine_of(crawler: Crawler) -> Any:
+    """The crawler's engine, or None before its crawl created one (Crawler.engine raises then)."""
+    try:
+        return crawler.engine
+    except RuntimeError:
+        return None
+
+
+def _stats_of(crawler: Crawler) -> dict[str, Any]:
+    """The crawler's stats, or {} when its crawl never got as far as creating them."""
+    try:
+        return crawler.stats.get_stats()
+    except RuntimeError:        # Crawler.stats is not set yet
+        return {}
+
+
 def batch_settings(overrides: dict[str, Any]) -> Settings:
     settings = get_project_settings()
     for name, value in overrides.items():
@@ -218,6 +235,7 @@ def batch_settings(overrides: dict[str, Any]) -> Settings:
     exts[ARCHIVE_EXTENSION_PATH] = None
     exts[SHARED_ARCHIVE_EXTENSION_PATH] = 0
     settings.set("EXTENSIONS", exts, priority="cmdline")
+    settings.set("DOWNLOADER", DOWNLOADER_PATH, priority="cmdline")   # drain() on a time limit
     return settings
 
 
@@ -275,7 +293,7 @@ class Batch:
 
     @staticmethod
     def _close(crawler: Crawler | None, reason: str) -> None:
-        if crawler is None or not crawler.crawling or getattr(crawler, "_engine", None) is None:
+        if crawler is None or not crawler.crawling or _engine_of(crawler) is None:
             return
         asyncio.ensure_future(crawler.engine.close_spider_async(reason=reason))
 
@@ -385,7 +403,7 @@ class Batch:
         finally:
             if timer is not None:
                 timer.cancel()
-        stats = crawler.stats.get_stats() if getattr(crawler, "_stats", None) is not None else {}
+        stats = _stats_of(crawler)
         reason = stats.get("finish_reason")
         if status is None:
             status = await self._blocking(self._final_status, run_id, site, reason, stats, notes)
@@ -436,7 +454,7 @@ class Batch:
         notes.append(f"[batch] time limit of {limit}s reached: spider closed")
         logger.warning("%s: time limit of %ss reached; closing its spider", site, limit)
         self._close(crawler, "timeout")
-        drain_downloader(crawler, f"time limit of {limit}s reached")
+        drain(crawler, f"time limit of {limit}s reached")
         asyncio.get_running_loop().call_later(self.grace, self._abandon, site, crawler)
 
     def _abandon(self, site: str, crawler: Crawler) -> None:
@@ -445,7 +463,7 @@ class Batch:
         if site not in self.running:
             return
         logger.error("%s: spider still open %ss after it was closed; stopping its engine", site, self.grace)
-        drain_downloader(crawler, "the spider did not close in time")
+        drain(crawler, "the spider did not close in time")
         if crawler.crawling:
             asyncio.ensure_future(crawler.stop_async())
 
@@ -456,28 +474,6 @@ class Batch:
                 task.cancel()
 
         asyncio.get_running_loop().call_later(self.grace, cancel)
-
-
-def drain_downloader(crawler: Crawler, why: str) -> int:
-    """Fail the requests waiting in the crawler's downloader slots (a closing spider otherwise
-    downloads every queued request first, each after the site's delay); transfers in progress end
-    within ``DOWNLOAD_TIMEOUT``. Returns how many were dropped."""
-    from scrapy.exceptions import IgnoreRequest
-    from twisted.python.failure import Failure
-
-    engine = getattr(crawler, "_engine", None)
-    downloader = getattr(engine, "downloader", None)
-    dropped = 0
-    for slot in list(getattr(downloader, "slots", {}).values()):
-        queue = getattr(slot, "queue", None)
-        while queue:
-            request, dfd = queue.popleft()
-            dropped += 1
-            try:
-                dfd.errback(Failure(IgnoreRequest(f"not downloaded: {why}")))
-            except Exception:  # noqa: BLE001 - already fired
-                pass
-    return dropped
 
 
 def _read_stdin(loop: asyncio.AbstractEventLoop, batch: Batch) -> None:
