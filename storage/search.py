@@ -311,7 +311,8 @@ def _search_pg(conn, terms, site, since, until, limit) -> list[Hit]:
         # newest COMMON_SCAN articles (of the site, with a site filter) instead of fetching and
         # rechecking every match (the estimate is an upper bound — a phrase of common pairs can
         # be rare — so a query with fewer than `limit` matches there goes to the indexes below)
-        dense = min(est.values()) >= DENSE_FREQ   # type: ignore[type-var]
+        share = min(e or 0.0 for e in est.values())   # every estimate is known here
+        dense = share >= DENSE_FREQ
         # dense: an id DESC index scan that stops at the window (reads window / density rows);
         # else bitmaps only: the GIN matches ANDed with the id range (reads only the matches)
         settings = ("set_config('enable_bitmapscan', 'off', true)" if dense else
@@ -320,7 +321,7 @@ def _search_pg(conn, terms, site, since, until, limit) -> list[Hit]:
         # the bitmap path reads every match in the range: a range of SPAN_MARGIN x window /
         # share articles should hold the window's matches (else the whole COMMON_SCAN)
         spans = [COMMON_SCAN] if dense else sorted({min(COMMON_SCAN, max(limit, math.ceil(
-            SPAN_MARGIN * PG_RANK_WINDOW / max(min(est.values()), COMMON_FREQ)))), COMMON_SCAN})  # type: ignore[type-var]
+            SPAN_MARGIN * PG_RANK_WINDOW / max(share, COMMON_FREQ)))), COMMON_SCAN})
         # every range start in the statement that changes the settings (planned before they apply)
         starts = ", ".join(f"(SELECT id FROM articles{scope} ORDER BY id DESC OFFSET :n{i} LIMIT 1)"
                            for i in range(len(spans)))
