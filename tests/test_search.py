@@ -293,6 +293,8 @@ def test_common_path_with_filters_agrees_with_the_indexes(filled, monkeypatch, s
     window; others: bitmaps ANDed with the newest ids' range — give the same hits, in the same
     order, as the index path, with site and date filters (the range starts within the site)."""
     url, ids = filled
+    if url.startswith("sqlite") and share != 1.0:
+        pytest.skip("the shares choose PostgreSQL plans; SQLite is checked once")
     qs = ["营商环境", "区", "新区", "安全生产 检查组", "营商环境 发展", "O'BRIEN", "科技城 区"]
     via_index = {(q, i): _ids(url, q, **f) for q in qs for i, f in enumerate(FILTERS)}
     assert via_index[("营商环境", 0)] == [ids[1]] and via_index[("营商环境", 1)] == [ids[3]]
