@@ -190,7 +190,11 @@ class ArticleRevision(Base):
 
 
 class Sighting(Base):
-    """One canonical URL at which a story was seen."""
+    """One canonical URL at which a story was seen.
+
+    PostgreSQL: fillfactor 90 (migration 0010, a storage parameter the models do not compare), so
+    a re-crawl's update of last_seen/status/page_id is a HOT update (no new index entries).
+    """
 
     __tablename__ = "sightings"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import zlib
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
 from sqlalchemy import func, select
 
 from crawler.extract.article import Article, Image
@@ -279,3 +280,38 @@ def test_one_cache_pragma_listener_per_engine(sqlite_url):
             assert c.exec_driver_sql("PRAGMA cache_size").scalar() == -archive_mod.SQLITE_CACHE_KIB
     finally:
         eng.dispose()
+
+
+@pytest.mark.postgres
+def test_recrawl_sighting_update_stays_on_its_page(pg_url):
+    """A re-crawl's sighting update (last_seen/status/page_id) is written on the row's own heap page
+    (HOT, migration 0010: fillfactor 90); on full pages (fillfactor 100) it moved to another page and
+    added an entry to every sightings index."""
+    from sqlalchemy import text
+
+    a = Archive(pg_url)
+    try:
+        first = a.store_article("s", "http://s.gov.cn/0.html", _art())
+        n = 300  # several heap pages of sightings (about 70 rows each)
+        for i in range(1, n):
+            assert a.store_article("s", f"http://s.gov.cn/{i}.html", _art()).outcome == "duplicate"
+        with a.engine.connect() as c:
+            assert "fillfactor=90" in (c.scalar(text(
+                "SELECT array_to_string(reloptions, ',') FROM pg_class WHERE relname = 'sightings'")) or "")
+
+            def pages() -> dict[str, int]:
+                rows = c.execute(text("SELECT url, (ctid::text::point)[0]::int FROM sightings")).all()
+                c.commit()
+                return dict(rows)
+
+            before = pages()
+            assert max(before.values()) >= 3
+            urls = [u for u, p in before.items() if p < max(before.values())][::25]  # full pages only
+            for url in urls:
+                r = a.store_article("s", url, _art(), status=304)
+                assert (r.outcome, r.article_id) == ("seen", first.article_id)
+            after = pages()
+        assert len(urls) >= 8
+        assert {u: after[u] for u in urls} == {u: before[u] for u in urls}
+    finally:
+        a.close()
