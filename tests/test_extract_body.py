@@ -117,3 +117,18 @@ def test_recommended_story_leaves_trafilatura_page_output(monkeypatch):
                         lambda *a, **k: [PARA, PARA, "推荐标题", other, "第二段" + other, PARA, PARA + PARA])
     lines, method = extract_body_lines(tree, None)
     assert method == "trafilatura" and lines == [PARA, PARA, PARA, PARA + PARA]
+
+
+def test_density_block_never_inside_a_more_stories_block():
+    from crawler.extract.body import density_choice
+    # an infinite-scroll page: the article's short paragraphs, then a "more stories" stream whose one
+    # teaser paragraph carries more sentence punctuation than any article paragraph
+    teaser = "下一篇报道的导语，很长，很密，有逗号、顿号、分号；还有问号？感叹号！再来，一句，又一句，" * 3
+    html = page(f"<main><article class='caas-body'><p>{PARA}</p><p>本文第二段，短。</p></article>"
+                f"<div id='module-moreStories'><ul><li><div class='item'><p>{teaser}</p></div></li>"
+                f"<li><div class='item'><a href='/2'>另一条</a></div></li></ul></div></main>")
+    block, _ = density_choice(parse_html(html).find("body"))
+    assert block is not None and text_lines(block)[0] == PARA
+    # the same page without the block's name: the teaser's paragraph wins (what the rule prevents)
+    block, _ = density_choice(parse_html(html.replace("module-moreStories", "stream")).find("body"))
+    assert text_lines(block) == [teaser]

@@ -59,7 +59,7 @@ DENSITY_NEGATIVE_RE = re.compile(
     r"widget|hot|rank|tuijian|xiangguan|pinglun", re.I)
 DENSITY_MIN_EXTRA, DENSITY_MAX_EXTRA = 1.03, 1.35
 #: class/id words of recommended/related-article blocks: their lines leave trafilatura's page output
-RELATED_BLOCK_RE = re.compile(r"recommend|related|relate|xiangguan|tuijian|xgxw|xgwz", re.I)
+RELATED_BLOCK_RE = re.compile(r"recommend|related|relate|xiangguan|tuijian|xgxw|xgwz|more-?stories", re.I)
 RELATED_XPATH = etree.XPath("//*[@class or @id]")
 #: the density block is taken without running trafilatura over the page when it holds at least this share
 #: of the sentence punctuation of the page's scored paragraphs and at most this link density
@@ -281,6 +281,12 @@ def _negative(el) -> bool:
     return False
 
 
+def _inside_related(el) -> bool:
+    """The element sits inside a recommended/related-article block (:data:`RELATED_BLOCK_RE`): a teaser
+    of the next story is never the article."""
+    return any(RELATED_BLOCK_RE.search(f"{a.get('class') or ''} {a.get('id') or ''}") for a in el.iterancestors())
+
+
 def density_block(root, stats: dict | None = None):
     """The element holding the page's main text, readability-style: every paragraph holder with at least
     DENSITY_MIN_CHARS of non-link text scores ``1 + punctuation + min(chars / 100, 3)``, added in full to
@@ -311,7 +317,8 @@ def density_choice(root, stats: dict | None = None) -> tuple[Any, bool]:
                 scores[anc] = scores.get(anc, 0.0) + s * w
     if not scores:
         return None, False
-    top = [el for el in sorted(scores, key=lambda e: scores[e], reverse=True)[:12] if not _negative(el)][:8]
+    top = [el for el in sorted(scores, key=lambda e: scores[e], reverse=True)[:12]
+           if not _negative(el) and not _inside_related(el)][:8]
     if not top:
         return None, False
     weighted = [(scores[e] * (1 - (ld := _link_density(e))), ld, e) for e in top]
