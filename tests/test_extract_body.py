@@ -132,3 +132,18 @@ def test_density_block_never_inside_a_more_stories_block():
     # the same page without the block's name: the teaser's paragraph wins (what the rule prevents)
     block, _ = density_choice(parse_html(html.replace("module-moreStories", "stream")).find("body"))
     assert text_lines(block) == [teaser]
+
+
+def test_page_of_several_posts_gives_the_first(monkeypatch):
+    from crawler.extract import body as body_mod
+    other = "第二篇日志的正文，写的是另一天的事情，与第一篇无关。"
+    posts = "".join(f"<table><tr><td class='post-title'>日志{i}</td></tr><tr><td class='post-body'>{text}</td></tr>"
+                    f"<tr><td class='post-footer'>张贴 @ 2005-03-2{i}</td></tr></table>"
+                    for i, text in enumerate((PARA, other, other + other)))
+    tree = parse_html(page(f"<div class='main'>{posts}</div>"))
+    monkeypatch.setattr(body_mod, "run_trafilatura", lambda *a, **k: (_ for _ in ()).throw(AssertionError))
+    assert extract_body_lines(tree, None) == ([PARA], "first-post")
+    # one post body (a single-post page): not a list, the density block / trafilatura decide as before
+    monkeypatch.setattr(body_mod, "run_trafilatura", lambda *a, **k: ["TRAFILATURA"])
+    one = parse_html(page(f"<div class='post-body'><p>{PARA}</p></div><div class='x'><p>{other}</p></div>"))
+    assert extract_body_lines(one, None)[1] != "first-post"

@@ -61,6 +61,10 @@ DENSITY_MIN_EXTRA, DENSITY_MAX_EXTRA = 1.03, 1.35
 #: class/id words of recommended/related-article blocks: their lines leave trafilatura's page output
 RELATED_BLOCK_RE = re.compile(r"recommend|related|relate|xiangguan|tuijian|xgxw|xgwz|more-?stories", re.I)
 RELATED_XPATH = etree.XPath("//*[@class or @id]")
+#: class of a post's body in a blog or feed template (``post-body``, ``entry-content``, ``article_text``): a page
+#: with two or more of them, none inside another, is a list of posts; its body is the first post's
+POST_BODY_RE = re.compile(r"(?:^|[\s_-])(?:post|entry|article)[-_]?(?:body|content|text)(?:$|[\s_-])", re.I)
+CLASS_XPATH = etree.XPath("//*[@class]")
 #: the density block is taken without running trafilatura over the page when it holds at least this share
 #: of the sentence punctuation of the page's scored paragraphs and at most this link density
 DENSITY_CONFIDENT_PUNCT, DENSITY_CONFIDENT_LINKS = 0.9, 0.05
@@ -350,6 +354,19 @@ def _prefer_block(traf: list[str], block: list[str]) -> bool:
     return coverage >= DENSITY_COVERAGE and DENSITY_MIN_EXTRA <= extra <= DENSITY_MAX_EXTRA
 
 
+def first_post(tree) -> list[str]:
+    """The lines of the first post of a page listing several (:data:`POST_BODY_RE`: two or more post bodies,
+    none inside another nor inside a related-article block, each with at least :data:`DENSITY_MIN_CHARS` of
+    text), else ``[]``. A blog's archive or a feed page: the first post is the page's article."""
+    posts = [el for el in CLASS_XPATH(tree) if POST_BODY_RE.search(el.get("class"))]
+    if len(posts) < 2:
+        return []
+    found = set(posts)
+    posts = [el for el in posts if not any(a in found for a in el.iterancestors()) and not _inside_related(el)]
+    bodies = [lines for lines in map(text_lines, posts) if len(_alnum("".join(lines))) >= DENSITY_MIN_CHARS]
+    return bodies[0] if len(bodies) >= 2 else []
+
+
 def related_lines(tree, keep) -> set[str]:
     """Alphanumeric keys of the text lines of the page's recommended/related-article blocks
     (:data:`RELATED_BLOCK_RE` in the class or id), except a block holding ``keep`` (the density block)."""
@@ -392,6 +409,8 @@ def extract_body_lines(tree, container=None, url: str | None = None,
     block_lines = text_lines(block) if block is not None else []
     if confident and block_lines:
         return block_lines, "density-text"
+    if post := first_post(tree):
+        return post, "first-post"
     # trafilatura over the page without its fallback comparisons (readability/jusText again over the same
     # page: same body F1 on the corpus at a fraction of the time)
     lines = run_trafilatura(tree, url, fast=True)
