@@ -147,3 +147,9 @@ def test_page_of_several_posts_gives_the_first(monkeypatch):
     monkeypatch.setattr(body_mod, "run_trafilatura", lambda *a, **k: ["TRAFILATURA"])
     one = parse_html(page(f"<div class='post-body'><p>{PARA}</p></div><div class='x'><p>{other}</p></div>"))
     assert extract_body_lines(one, None)[1] != "first-post"
+    # a summary and the article named alike are not two posts: the whole class token must be the post word
+    # and the same on both
+    two = parse_html(page(f"<div class='article-content-summary'><p>{other}</p></div>"
+                          f"<div class='article-content'><p>{PARA}</p></div>"
+                          f"<div class='article-text'><p>{other}</p></div>"))
+    assert extract_body_lines(two, None)[1] != "first-post"

@@ -61,9 +61,10 @@ DENSITY_MIN_EXTRA, DENSITY_MAX_EXTRA = 1.03, 1.35
 #: class/id words of recommended/related-article blocks: their lines leave trafilatura's page output
 RELATED_BLOCK_RE = re.compile(r"recommend|related|relate|xiangguan|tuijian|xgxw|xgwz|more-?stories", re.I)
 RELATED_XPATH = etree.XPath("//*[@class or @id]")
-#: class of a post's body in a blog or feed template (``post-body``, ``entry-content``, ``article_text``): a page
-#: with two or more of them, none inside another, is a list of posts; its body is the first post's
-POST_BODY_RE = re.compile(r"(?:^|[\s_-])(?:post|entry|article)[-_]?(?:body|content|text)(?:$|[\s_-])", re.I)
+#: a class token naming a post's body in a blog or feed template (``post-body``, ``entry-content``,
+#: ``article_text``; the whole token: ``article-content-summary`` is not one): a page with two or more elements
+#: of the same such token, none inside another, is a list of posts; its body is the first post's
+POST_BODY_RE = re.compile(r"^(?:post|entry|article)[-_]?(?:body|content|text)$", re.I)
 CLASS_XPATH = etree.XPath("//*[@class]")
 #: the density block is taken without running trafilatura over the page when it holds at least this share
 #: of the sentence punctuation of the page's scored paragraphs and at most this link density
@@ -355,16 +356,24 @@ def _prefer_block(traf: list[str], block: list[str]) -> bool:
 
 
 def first_post(tree) -> list[str]:
-    """The lines of the first post of a page listing several (:data:`POST_BODY_RE`: two or more post bodies,
-    none inside another nor inside a related-article block, each with at least :data:`DENSITY_MIN_CHARS` of
-    text), else ``[]``. A blog's archive or a feed page: the first post is the page's article."""
-    posts = [el for el in CLASS_XPATH(tree) if POST_BODY_RE.search(el.get("class"))]
-    if len(posts) < 2:
-        return []
-    found = set(posts)
-    posts = [el for el in posts if not any(a in found for a in el.iterancestors()) and not _inside_related(el)]
-    bodies = [lines for lines in map(text_lines, posts) if len(_alnum("".join(lines))) >= DENSITY_MIN_CHARS]
-    return bodies[0] if len(bodies) >= 2 else []
+    """The lines of the first post of a page listing several, else ``[]``: two or more elements with the
+    same :data:`POST_BODY_RE` class token, none inside another nor inside a related-article block, each with
+    at least :data:`DENSITY_MIN_CHARS` of text. A blog's archive or a feed page: the first post is the
+    page's article."""
+    groups: dict[str, list] = {}
+    for el in CLASS_XPATH(tree):
+        for token in el.get("class").split():
+            if POST_BODY_RE.match(token):
+                groups.setdefault(token.lower(), []).append(el)
+    for posts in groups.values():
+        if len(posts) < 2:
+            continue
+        found = set(posts)
+        posts = [el for el in posts if not any(a in found for a in el.iterancestors()) and not _inside_related(el)]
+        bodies = [lines for lines in map(text_lines, posts) if len(_alnum("".join(lines))) >= DENSITY_MIN_CHARS]
+        if len(bodies) >= 2:
+            return bodies[0]
+    return []
 
 
 def related_lines(tree, keep) -> set[str]:
