@@ -187,6 +187,45 @@ def settle_postgres(url: str) -> None:
     os.sync()
 
 
+# PostgreSQL index options compared side by side in one run (``--variants``): before each measured
+# (variant, size) the GIN search indexes get the variant's options and an empty pending list; the
+# options the database had are put back at the end.
+GIN_SEARCH_INDEXES = ("ix_articles_grams", "ix_articles_body_simplified_trgm", "ix_articles_title_simplified_trgm")
+GIN_VARIANTS: dict[str, str] = {  # name -> storage parameters of every GIN search index ("" = server defaults)
+    "default": "",
+    "fastupdate_off": "fastupdate = off",
+    "pending_1mb": "gin_pending_list_limit = 1024",
+    "pending_512kb": "gin_pending_list_limit = 512",
+    "pending_256kb": "gin_pending_list_limit = 256",
+    "pending_16mb": "gin_pending_list_limit = 16384",
+}
+
+
+def gin_options(url: str) -> dict[str, list[str] | None]:
+    import psycopg
+
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn) as con:
+        rows = con.execute("SELECT relname, reloptions FROM pg_class WHERE relname = ANY(%s)",
+                           (list(GIN_SEARCH_INDEXES),)).fetchall()
+    return dict(rows)
+
+
+def apply_gin_options(url: str, options: str | dict[str, list[str] | None]) -> None:
+    """Reset the GIN search indexes' options, set ``options`` (one string for all, or per index as
+    ``gin_options`` returns them) and flush their pending lists, so every variant starts empty."""
+    import psycopg
+
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn, autocommit=True) as con:
+        for ix in GIN_SEARCH_INDEXES:
+            opts = options if isinstance(options, str) else ", ".join(options.get(ix) or [])
+            con.execute(f"ALTER INDEX {ix} RESET (fastupdate, gin_pending_list_limit)")
+            if opts:
+                con.execute(f"ALTER INDEX {ix} SET ({opts})")
+            con.execute("SELECT gin_clean_pending_list(%s::regclass)", (ix,))
+
+
 # ------------------------------------------------------------------------------ measure (child)
 def _kind(statement: str) -> str:
     s = " ".join(statement.split()).lower()
@@ -410,6 +449,10 @@ def main() -> int:
     ap.add_argument("--keep", action="store_true",
                     help="keep the databases (bench_<size>.db in --tmpdir, govnews_bench_<size>) and reuse "
                          "them when they exist (for iterating; the final numbers come from fresh ones)")
+    ap.add_argument("--variants", default=None,
+                    help="PostgreSQL: comma-separated GIN option variants of the search indexes ("
+                         + ", ".join(GIN_VARIANTS) + "), measured side by side: each round runs every "
+                         "variant on every size, orders alternating; the indexes' own options are restored")
     ap.add_argument("--json", dest="json_out", default=None, help="also write results as JSON here")
     ap.add_argument("--child", nargs=4, metavar=("URL", "N", "SEED", "WARMUP"), help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -424,9 +467,17 @@ def main() -> int:
     tmp_ctx = None if args.keep else tempfile.TemporaryDirectory(dir=args.tmpdir)
     tmpdir = Path(args.tmpdir) if args.keep else Path(tmp_ctx.name)
     tmpdir.mkdir(parents=True, exist_ok=True)
+    variants: list[str | None] = args.variants.split(",") if args.variants else [None]
+    for v in variants:
+        if v is not None and v not in GIN_VARIANTS:
+            ap.error(f"unknown variant {v!r} (known: {', '.join(GIN_VARIANTS)})")
+    if args.variants and backends != ["postgresql"]:
+        ap.error("--variants needs --backends postgresql")
     results: dict[str, dict[int, dict]] = {}
     for backend in backends:
         dbs = {}
+        saved: dict[int, dict] = {}
+        labels = {v: backend if v is None else f"{backend}[{v}]" for v in variants}
         try:
             for size in sizes:
                 url, drop, exists = make_db(backend, tmpdir, size, args.keep)
@@ -438,31 +489,40 @@ def main() -> int:
                     (settle_sqlite if backend == "sqlite" else settle_postgres)(url)
                 print(f"{backend:10s} size={size:>9,d} {'reused' if exists else 'built'} in "
                       f"{time.time() - t0:7.1f}s", flush=True)
-                results.setdefault(backend, {})[size] = dict(build_s=time.time() - t0, times_ms=[],
-                                                            rss_growth_mb=[], outcomes={}, profile=[])
+                if args.variants:
+                    saved[size] = gin_options(url)
+                for label in labels.values():
+                    results.setdefault(label, {})[size] = dict(build_s=time.time() - t0, times_ms=[],
+                                                              rss_growth_mb=[], outcomes={}, profile=[])
             # every size is measured the same way: settle (checkpoint, flush), then warm-up + timed
             # stores in a fresh process; the sizes alternate so drift of the machine hits all alike
             nonce = random.SystemRandom().randrange(1, 10**6) * 100  # new URLs/texts on reused databases
+            runs = []
             for rnd in range(args.rounds):
                 order = sizes if rnd % 2 == 0 else sizes[::-1]
-                for size in order:
-                    url = dbs[size][0]
-                    (settle_sqlite if backend == "sqlite" else settle_postgres)(url)
-                    cmd = [sys.executable, __file__, "--child", url, str(args.measure), str(nonce + rnd),
-                           str(args.warmup)] + (["--profile"] if args.profile else [])
-                    out = subprocess.run(cmd, capture_output=True, text=True, check=True)
-                    r = json.loads(out.stdout.strip().splitlines()[-1])
-                    acc = results[backend][size]
-                    acc["times_ms"] += r["times_ms"]
-                    acc["rss_growth_mb"].append(r["rss_end_mb"] - r["rss_start_mb"])
-                    for k, v in r["outcomes"].items():
-                        acc["outcomes"][k] = acc["outcomes"].get(k, 0) + v
-                    if "profile" in r:
-                        acc["profile"].append(r["profile"])
-                    s = summarize(r["times_ms"])
-                    print(f"{backend:10s} size={size:>9,d} round {rnd + 1}: mean={s['mean_ms']:6.2f}ms "
-                          f"p50={s['p50_ms']:6.2f}ms p95={s['p95_ms']:6.2f}ms max={s['max_ms']:7.2f}ms "
-                          f"{r['outcomes']}", flush=True)
+                vorder = variants if rnd % 2 == 0 else variants[::-1]
+                runs += [(rnd, v, size) for v in vorder for size in order]
+            for rnd, variant, size in runs:
+                url = dbs[size][0]
+                if variant is not None:
+                    apply_gin_options(url, GIN_VARIANTS[variant])
+                (settle_sqlite if backend == "sqlite" else settle_postgres)(url)
+                seed = nonce + rnd * len(variants) + variants.index(variant)  # new URLs and texts per run
+                cmd = [sys.executable, __file__, "--child", url, str(args.measure), str(seed),
+                       str(args.warmup)] + (["--profile"] if args.profile else [])
+                out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+                r = json.loads(out.stdout.strip().splitlines()[-1])
+                acc = results[labels[variant]][size]
+                acc["times_ms"] += r["times_ms"]
+                acc["rss_growth_mb"].append(r["rss_end_mb"] - r["rss_start_mb"])
+                for k, v in r["outcomes"].items():
+                    acc["outcomes"][k] = acc["outcomes"].get(k, 0) + v
+                if "profile" in r:
+                    acc["profile"].append(r["profile"])
+                s = summarize(r["times_ms"])
+                print(f"{labels[variant]:10s} size={size:>9,d} round {rnd + 1}: mean={s['mean_ms']:6.2f}ms "
+                      f"p50={s['p50_ms']:6.2f}ms p95={s['p95_ms']:6.2f}ms max={s['max_ms']:7.2f}ms "
+                      f"{r['outcomes']}", flush=True)
             if args.explain and backend == "postgresql":
                 for size in sizes:
                     url = dbs[size][0]
@@ -472,6 +532,8 @@ def main() -> int:
                     out = subprocess.run(cmd, capture_output=True, text=True, check=True)
                     results[backend][size]["explain"] = json.loads(out.stdout.strip().splitlines()[-1])["explain"]
         finally:
+            for size, opts in saved.items():
+                apply_gin_options(dbs[size][0], opts)
             for _url, drop in dbs.values():
                 drop()
     if args.rounds == 0:  # --keep --rounds 0: build only (and --explain)
