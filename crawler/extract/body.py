@@ -401,7 +401,8 @@ def extract_body_lines(tree, container=None, url: str | None = None,
     """(lines, method): trafilatura over the container (or the page); plain text as the fallback.
 
     Without a container the density block (:func:`density_choice`) comes first: a confident block is the
-    body (``density-text``, trafilatura does not run); otherwise trafilatura's page output is replaced by
+    body (``density-text``, trafilatura does not run); then a page listing several posts gives the first
+    (:func:`first_post`, ``first-post``); otherwise trafilatura's page output is replaced by
     the block when it is that block plus boilerplate (see :func:`_prefer_block`). ``stats``: the page
     body's :func:`page_walk` statistics, when the caller has them."""
     if container is not None:
