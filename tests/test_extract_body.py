@@ -153,3 +153,34 @@ def test_page_of_several_posts_gives_the_first(monkeypatch):
                           f"<div class='article-content'><p>{PARA}</p></div>"
                           f"<div class='article-text'><p>{other}</p></div>"))
     assert extract_body_lines(two, None)[1] != "first-post"
+
+
+NOTICE_PARAS = "".join(f"<p>为进一步加强农村人居环境整治工作，现将第{i}项有关事项通知如下，请各乡镇认真落实，确保按期完成。</p>"
+                       for i in range(6))
+NOTICE_TABLE = ("<div class='tb'><table><tr><th>序号</th><th>村名</th><th>金额</th></tr>"
+                + "".join(f"<tr><td>{i}</td><td>城关镇第{i}村</td><td>{i * 13}万元</td></tr>" for i in range(5))
+                + "</table></div>")
+
+
+def _notice(after: str, wrap: bool = True) -> str:
+    inner = f"<h1>关于下达整治资金的通知</h1><div class='text'>{NOTICE_PARAS}</div>{after}"
+    body = f"<div class='article'>{inner}</div>" if wrap else inner
+    return page(f"<div class='nav'><a href='/'>首页</a><a href='/tz/'>通知公告</a></div>{body}"
+                "<div class='footer'>版权所有 某某县人民政府</div>")
+
+
+def test_a_table_and_the_signature_after_the_density_block_stay_in_the_body():
+    lines, method = extract_body_lines(parse_html(_notice(NOTICE_TABLE + "<p>某某县财政局 2024年3月5日</p>")))
+    assert method == "density-text"
+    assert "城关镇第4村" in lines and "52万元" in lines and lines[-1] == "某某县财政局 2024年3月5日"
+
+
+def test_what_follows_the_block_stops_at_links_share_bars_and_the_page_body():
+    related = "<div class='list'><a href='/1'>另一条通知</a><a href='/2'>再一条通知</a></div>"
+    share = "<div class='share'>分享到：微信 微博</div>"
+    for after in (related + NOTICE_TABLE, share + NOTICE_TABLE):
+        lines, _ = extract_body_lines(parse_html(_notice(after)))
+        assert "城关镇第4村" not in lines and "另一条通知" not in lines and not any("分享" in ln for ln in lines)
+    # a block directly under <body>: its siblings are the page's own parts (footer), never taken
+    lines, _ = extract_body_lines(parse_html(_notice("<p>某某县财政局</p>", wrap=False)))
+    assert "某某县财政局" not in lines and not any("版权所有" in ln for ln in lines)

@@ -69,6 +69,11 @@ CLASS_XPATH = etree.XPath("//*[@class]")
 #: the density block is taken without running trafilatura over the page when it holds at least this share
 #: of the sentence punctuation of the page's scored paragraphs and at most this link density
 DENSITY_CONFIDENT_PUNCT, DENSITY_CONFIDENT_LINKS = 0.9, 0.05
+#: after the density block, its following siblings that are a table, or a short text without links (a
+#: 落款 / signature, a date line, a note under a table), are part of the article: a notice's table of
+#: figures or list of names often sits beside the paragraphs, not inside their element
+TAIL_MAX_CHARS, TAIL_MAX_LINKS = 200, 0.3
+TAIL_STOP_TAGS = frozenset({"body", "html"})
 TRAFILATURA_OPTIONS = dict(with_metadata=False, include_comments=False, include_tables=True,
                            include_images=False, include_links=False, favor_precision=True,
                            deduplicate=False)
@@ -339,6 +344,34 @@ def density_choice(root, stats: dict | None = None) -> tuple[Any, bool]:
     return block, inside >= DENSITY_CONFIDENT_PUNCT * punct_total
 
 
+def _tail_sibling(el) -> bool:
+    """A sibling after the density block that belongs to the article (see :data:`TAIL_MAX_CHARS`)."""
+    if not isinstance(el.tag, str) or el.tag in SKIP_TAGS or _negative(el):
+        return False
+    text = "".join(raw_text(el).split())
+    if not text:
+        return False
+    if el.tag == "table" or el.find(".//table") is not None:
+        return _link_density(el) <= TAIL_MAX_LINKS
+    return len(text) <= TAIL_MAX_CHARS and el.find(".//a") is None
+
+
+def block_lines_with_tail(block) -> list[str]:
+    """The density block's lines, then those of the siblings after it that belong to the article (tables,
+    short unlinked lines), up to the first that does not; never past a block directly under ``<body>``."""
+    lines = text_lines(block)
+    parent = block.getparent()
+    if parent is None or parent.tag in TAIL_STOP_TAGS:
+        return lines
+    for sib in block.itersiblings():
+        if not isinstance(sib.tag, str):
+            continue
+        if not _tail_sibling(sib):
+            break
+        lines.extend(text_lines(sib))
+    return lines
+
+
 def _bigrams(lines) -> Counter:
     s = "".join(filter(str.isalnum, "".join(lines)))
     return Counter(map(operator.add, s, s[1:]))
@@ -416,7 +449,7 @@ def extract_body_lines(tree, container=None, url: str | None = None,
         return lines, "trafilatura-container"
     root = tree.find("body")
     block, confident = density_choice(root if root is not None else tree, stats)
-    block_lines = text_lines(block) if block is not None else []
+    block_lines = block_lines_with_tail(block) if block is not None else []
     if confident and block_lines:
         return block_lines, "density-text"
     if post := first_post(tree):
