@@ -81,23 +81,24 @@ def start_run(engine: EngineOrUrl, site: str, trigger: str = Trigger.MANUAL, *, 
               host: str | None = None, started_at: datetime | None = None, now: datetime | None = None) -> int:
     """A new ``running`` row; ``started_at`` (alias ``now``) defaults to the current time."""
     trig = _trigger(trigger)
-    with _engine(engine).begin() as conn:
-        return conn.execute(insert(CrawlRun).values(
-            site=site, trigger=trig.value, started_at=started_at or now or utcnow(), status=RunStatus.RUNNING.value,
-            requests=0, pages=0, new_articles=0, duplicates=0, revisions=0, failures={}, bytes=0,
-            pid=os.getpid() if pid is None else pid, host=host or socket.gethostname(),
-        ).returning(CrawlRun.id)).scalar_one()
+    row: dict[str, Any] = dict(
+        site=site, trigger=trig.value, started_at=started_at or now or utcnow(), status=RunStatus.RUNNING.value,
+        requests=0, pages=0, new_articles=0, duplicates=0, revisions=0, failures={}, bytes=0,
+        pid=os.getpid() if pid is None else pid, host=host or socket.gethostname())
+    return retrying(_engine(engine), lambda conn: conn.execute(
+        insert(CrawlRun).values(**row).returning(CrawlRun.id)).scalar_one())
 
 
 def update_run(engine: EngineOrUrl, run_id: int, **values: Any) -> None:
-    """Set counters (``requests``, ``pages``, ..., ``failures``) or other columns of a run."""
+    """Set counters (``requests``, ``pages``, ..., ``failures``) or other columns of a run. Like every write of
+    this module it is retried while a busy SQLite archive is locked (:func:`storage.transactions.retrying`)."""
     if "status" in values:
         values["status"] = _status(values["status"]).value
     if "trigger" in values:
         values["trigger"] = _trigger(values["trigger"]).value
     if values:
-        with _engine(engine).begin() as conn:
-            conn.execute(update(CrawlRun).where(CrawlRun.id == run_id).values(**values))
+        stmt = update(CrawlRun).where(CrawlRun.id == run_id).values(**values)
+        retrying(_engine(engine), lambda conn: conn.execute(stmt))
 
 
 def finish_run(engine: EngineOrUrl, run_id: int, status: str = RunStatus.OK, *, exit_code: int | None = None,
@@ -186,21 +187,19 @@ def acquire_lock(engine: EngineOrUrl, site: str, holder: str | None = None, ttl_
     now = now or utcnow()
     expires = now + timedelta(seconds=ttl_seconds)
     try:
-        with eng.begin() as conn:
-            conn.execute(insert(SiteLock).values(site=site, holder=holder, acquired_at=now,
-                                                 expires_at=expires))
+        retrying(eng, lambda conn: conn.execute(insert(SiteLock).values(site=site, holder=holder, acquired_at=now,
+                                                                        expires_at=expires)))
         return True
     except IntegrityError:
         pass
-    with eng.begin() as conn:
-        res = conn.execute(
-            update(SiteLock)
-            .where(SiteLock.site == site)
-            .where((SiteLock.expires_at < now) | (SiteLock.holder == holder))
-            .values(holder=holder, acquired_at=now, expires_at=expires)
-        )
-        if res.rowcount == 1:
-            return True
+    taken = retrying(eng, lambda conn: conn.execute(
+        update(SiteLock)
+        .where(SiteLock.site == site)
+        .where((SiteLock.expires_at < now) | (SiteLock.holder == holder))
+        .values(holder=holder, acquired_at=now, expires_at=expires)
+    ).rowcount)
+    if taken == 1:
+        return True
     current = lock_holder(eng, site, now=now)
     if current and holder_gone(current["holder"]):        # its process is gone: take it over now
         return _take_over(eng, site, current["holder"], holder, ttl_seconds, now=now)
@@ -232,19 +231,16 @@ def renew_lock(engine: EngineOrUrl, site: str, holder: str | None = None, ttl_se
                now: datetime | None = None) -> bool:
     """Extend the lease if ``holder`` still holds it (even if it lapsed and nobody took it)."""
     holder = holder or holder_id()
-    with _engine(engine).begin() as conn:
-        res = conn.execute(
-            update(SiteLock).where(SiteLock.site == site, SiteLock.holder == holder)
-            .values(expires_at=(now or utcnow()) + timedelta(seconds=ttl_seconds))
-        )
-        return res.rowcount == 1
+    expires = (now or utcnow()) + timedelta(seconds=ttl_seconds)
+    return retrying(_engine(engine), lambda conn: conn.execute(
+        update(SiteLock).where(SiteLock.site == site, SiteLock.holder == holder).values(expires_at=expires)
+    ).rowcount) == 1
 
 
 def release_lock(engine: EngineOrUrl, site: str, holder: str | None = None) -> bool:
     holder = holder or holder_id()
-    with _engine(engine).begin() as conn:
-        res = conn.execute(delete(SiteLock).where(SiteLock.site == site, SiteLock.holder == holder))
-        return res.rowcount == 1
+    return retrying(_engine(engine), lambda conn: conn.execute(
+        delete(SiteLock).where(SiteLock.site == site, SiteLock.holder == holder)).rowcount) == 1
 
 
 def lock_holder(engine: EngineOrUrl, site: str, *, now: datetime | None = None) -> dict | None:
@@ -353,10 +349,9 @@ def live_lock_holder(engine: EngineOrUrl, site: str, *, now: datetime | None = N
 def _take_over(engine: Engine, site: str, old_holder: str, holder: str, ttl_seconds: float, *,
                now: datetime | None = None) -> bool:
     now = now or utcnow()
-    with engine.begin() as conn:
-        res = conn.execute(update(SiteLock).where(SiteLock.site == site, SiteLock.holder == old_holder)
-                           .values(holder=holder, acquired_at=now, expires_at=now + timedelta(seconds=ttl_seconds)))
-        return res.rowcount == 1
+    return retrying(engine, lambda conn: conn.execute(
+        update(SiteLock).where(SiteLock.site == site, SiteLock.holder == old_holder)
+        .values(holder=holder, acquired_at=now, expires_at=now + timedelta(seconds=ttl_seconds))).rowcount) == 1
 
 
 # ---------------------------------------------------------------------------- validators

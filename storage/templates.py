@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine, Table, select
 
 from common.clock import utcnow
 from storage.models import SiteTemplate
+from storage.transactions import retrying
 
 __all__ = ["MAX_TEMPLATES_PER_SITE", "load_templates", "save_templates", "templates_by_site"]
 
@@ -51,11 +52,13 @@ def save_templates(bind: Engine | Connection, site: str, learned: Iterable[tuple
                    kind: str = "article", now: datetime | None = None) -> int:
     """Add this crawl's support to each template (new ones inserted); returns the rows written."""
     now = now or utcnow()
-    n = 0
-    with _conn_ctx(bind) as conn:
+    rows = list(learned)[:MAX_TEMPLATES_PER_SITE]
+
+    def save(conn: Connection) -> int:
+        n = 0
         existing = {r[0]: (r[1], r[2]) for r in conn.execute(
             select(_T.c.template, _T.c.id, _T.c.support).where(_T.c.site == site, _T.c.kind == kind))}
-        for template, support, example in list(learned)[:MAX_TEMPLATES_PER_SITE]:
+        for template, support, example in rows:
             if template in existing:
                 tid, old = existing[template]
                 conn.execute(_T.update().where(_T.c.id == tid).values(support=int(old or 0) + int(support),
@@ -68,7 +71,10 @@ def save_templates(bind: Engine | Connection, site: str, learned: Iterable[tuple
             else:
                 continue
             n += 1
-    return n
+        return n
+
+    # on an engine: one write transaction, retried while a busy SQLite archive is locked
+    return retrying(bind, save) if isinstance(bind, Engine) else save(bind)
 
 
 def templates_by_site(bind: Engine | Connection, kind: str = "article") -> dict[str, list[dict[str, Any]]]:

@@ -68,7 +68,7 @@ def test_batch_of_20_sites_isolates_failures(sqlite_url, tmp_path):
             continue
         assert row["status"] == RunStatus.OK, (name, row["status"], row["log_tail"])
         assert row["new_articles"] + row["duplicates"] + row["revisions"] >= 10 and row["requests"] > 0, \
-            {k: row[k] for k in ("new_articles", "duplicates", "revisions", "requests", "pages", "failures", "log_tail")}
+            str({k: row[k] for k in ("new_articles", "duplicates", "revisions", "requests", "pages", "failures", "log_tail")})
     assert runs.lock_holder(engine, "v05") is None                # locks released
     engine.dispose()
     assert elapsed < 120

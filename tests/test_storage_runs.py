@@ -137,3 +137,35 @@ def test_latest_runs_by_site_one_query(db_url):
         assert runs.latest_runs_by_site(eng, []) == {}
     finally:
         eng.dispose()
+
+
+def test_run_and_lock_writes_wait_out_a_busy_sqlite_archive(sqlite_url):
+    """In a batch every crawler writes to one SQLite archive, whose per-statement busy timeout is short
+    (the page writes retry); a run's bookkeeping must retry too instead of failing with "database is
+    locked" (seen: a finished site's counters lost)."""
+    import threading
+
+    from sqlalchemy import text
+    engine = make_engine(sqlite_url, busy_timeout=0.05)
+    run_id = runs.start_run(engine, "busy")
+    holder = make_engine(sqlite_url)
+    locked, release = threading.Event(), threading.Event()
+
+    def hold():
+        with holder.connect().execution_options(sqlite_immediate=True) as conn, conn.begin():
+            conn.execute(text("UPDATE crawl_runs SET pages = 1 WHERE id = :i"), {"i": run_id})
+            locked.set()
+            release.wait(10)
+
+    with ThreadPoolExecutor(2) as pool:
+        held = pool.submit(hold)
+        assert locked.wait(10)
+        writes = pool.submit(lambda: (runs.finish_run(engine, run_id, RunStatus.OK, new_articles=12),
+                                      runs.acquire_lock(engine, "busy", "h:1"), runs.release_lock(engine, "busy", "h:1")))
+        threading.Timer(0.3, release.set).start()       # the other writer commits while ours retry
+        held.result(10)
+        assert writes.result(10)[1:] == (True, True)
+    row = runs.get_run(engine, run_id)
+    assert row["status"] == RunStatus.OK and row["new_articles"] == 12
+    engine.dispose()
+    holder.dispose()
