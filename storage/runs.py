@@ -19,10 +19,9 @@ import socket
 import threading
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Engine, Table, bindparam, delete, insert, select, text, update
 
 from common.clock import utcnow
 from common.hosts import holder_id, parse_holder, process_alive
@@ -30,7 +29,9 @@ from storage import validators
 from storage.db import make_engine
 from storage.enums import RunStatus, Trigger
 from storage.models import CrawlRun, SiteLock, UTCDateTime
-from storage.transactions import retrying
+from storage.transactions import dialect_insert, retrying
+
+_LOCKS = cast(Table, SiteLock.__table__)
 
 __all__ = [
     "start_run", "finish_run", "update_run", "get_run", "last_run", "one_line", "latest_runs_by_site",
@@ -186,12 +187,11 @@ def acquire_lock(engine: EngineOrUrl, site: str, holder: str | None = None, ttl_
     eng = _engine(engine)
     now = now or utcnow()
     expires = now + timedelta(seconds=ttl_seconds)
-    try:
-        retrying(eng, lambda conn: conn.execute(insert(SiteLock).values(site=site, holder=holder, acquired_at=now,
-                                                                        expires_at=expires)))
+    # a held lease is a conflict, not a race to retry: the insert does nothing then
+    ins = dialect_insert(eng.dialect.name, _LOCKS).values(site=site, holder=holder, acquired_at=now,
+                                                          expires_at=expires).on_conflict_do_nothing()
+    if retrying(eng, lambda conn: conn.execute(ins).rowcount) == 1:
         return True
-    except IntegrityError:
-        pass
     taken = retrying(eng, lambda conn: conn.execute(
         update(SiteLock)
         .where(SiteLock.site == site)

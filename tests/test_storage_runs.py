@@ -169,3 +169,16 @@ def test_run_and_lock_writes_wait_out_a_busy_sqlite_archive(sqlite_url):
     assert row["status"] == RunStatus.OK and row["new_articles"] == 12
     engine.dispose()
     holder.dispose()
+
+
+def test_a_held_lease_is_refused_at_once_not_retried(db_url):
+    """A lease someone holds is a conflict, not a race: acquire_lock answers False without the write
+    retries' backoff (which would add seconds to every locked site of a batch)."""
+    import time
+    engine = make_engine(db_url)
+    assert runs.acquire_lock(engine, "held", "otherhost:1", ttl_seconds=600)
+    t0 = time.monotonic()
+    assert runs.acquire_lock(engine, "held", "otherhost:2", ttl_seconds=600) is False
+    assert time.monotonic() - t0 < 1.0
+    assert runs.lock_holder(engine, "held")["holder"] == "otherhost:1"
+    engine.dispose()
